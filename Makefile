@@ -1,0 +1,37 @@
+# Two commands on a fresh machine with Python 3.11+ and make:
+#   make run    create .venv, install, serve connector.yaml with the embedded commercetools stand-in
+#   make test   create .venv, install (with test tools), lint, type-check, run the whole suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml tests/fixtures/*/pyproject.toml examples/*/pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint check bench clean
+
+$(STAMP):
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	for d in tests/fixtures/*/ examples/*/; do [ -f "$$d/pyproject.toml" ] && $(PY) -m pip install --quiet --disable-pip-version-check -e "$$d"; done; true
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/connector-host serve --config connector.yaml
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check host plugins emulator tests
+	$(VENV)/bin/mypy
+
+test: lint
+	$(PY) -m pytest -q
+
+check: $(STAMP)
+	$(VENV)/bin/connector-host check --config connector.yaml
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,111 @@
+"""connector-host: the public API for plugin authors.
+
+A plugin imports only from ``host`` (this module) and, in its tests, ``host.testing``::
+
+    from host import PaymentProvider, Capabilities, hookimpl
+
+    class MyProvider(PaymentProvider): ...
+
+    @hookimpl
+    def register_providers(registry):
+        registry.register("my_psp", MyProvider)
+
+Everything else under ``host`` is private and may change without notice.
+"""
+
+from __future__ import annotations
+
+from host._version import HOST_API_VERSION, __version__
+from host.errors import (
+    ApiError,
+    GiftCardError,
+    InvalidFieldError,
+    InvalidOperationError,
+    NotSupportedError,
+    ProviderError,
+    RequiredFieldError,
+    WebhookSignatureError,
+)
+from host.hookspecs import hookimpl
+from host.models import (
+    BalanceResult,
+    CaptureMethod,
+    CreatePaymentRequest,
+    GiftCardState,
+    ModificationRequest,
+    ModificationResult,
+    Money,
+    Operation,
+    Outcome,
+    PaymentEvent,
+    PaymentResult,
+    PaymentView,
+    RedeemRequest,
+    RedeemResult,
+    SessionInfo,
+    StatusCheck,
+    Transaction,
+    TransactionResult,
+    TxState,
+    TxType,
+    WebhookRequest,
+    WebhookResult,
+    fraction_digits,
+)
+from host.providers import (
+    Capabilities,
+    GiftCardProvider,
+    NoSettings,
+    PaymentProvider,
+    ProviderContext,
+    ProviderSettings,
+    Registry,
+    Route,
+    RouteContext,
+)
+
+__all__ = [
+    "HOST_API_VERSION",
+    "ApiError",
+    "BalanceResult",
+    "Capabilities",
+    "CaptureMethod",
+    "CreatePaymentRequest",
+    "GiftCardError",
+    "GiftCardProvider",
+    "GiftCardState",
+    "InvalidFieldError",
+    "InvalidOperationError",
+    "ModificationRequest",
+    "ModificationResult",
+    "Money",
+    "NoSettings",
+    "NotSupportedError",
+    "Operation",
+    "Outcome",
+    "PaymentEvent",
+    "PaymentProvider",
+    "PaymentResult",
+    "PaymentView",
+    "ProviderContext",
+    "ProviderError",
+    "ProviderSettings",
+    "RedeemRequest",
+    "RedeemResult",
+    "Registry",
+    "RequiredFieldError",
+    "Route",
+    "RouteContext",
+    "SessionInfo",
+    "StatusCheck",
+    "Transaction",
+    "TransactionResult",
+    "TxState",
+    "TxType",
+    "WebhookRequest",
+    "WebhookResult",
+    "WebhookSignatureError",
+    "__version__",
+    "fraction_digits",
+    "hookimpl",
+]

@@ -1,0 +1,7 @@
+"""Versions: the distribution's, and the plugin API's (plugins declare a range of the latter)."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+#: Bumped in its major part when a change to the public plugin API (``host.__all__``) breaks plugins.
+HOST_API_VERSION = "1.0"

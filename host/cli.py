@@ -1,0 +1,181 @@
+"""``connector-host``: serve, check, plugins, and conveniences for the embedded commercetools stand-in.
+
+Configuration problems are printed as one line (``connector.yaml:14 instances.x...: ...``) and exit 2;
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from host._version import HOST_API_VERSION, __version__
+from host.config import Deployment, default_config_path, load_config
+from host.errors import ConnectorError
+from host.plugins import Plugins
+
+
+def _load(args: argparse.Namespace) -> Deployment:
+    return load_config(Path(args.config) if args.config else default_config_path())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from host.app import create_app
+    from host.logs import setup_logging
+
+    deployment = _load(args)
+    server = deployment.config.server
+    updates: dict[str, Any] = {}
+    if args.host:
+        updates["host"] = args.host
+    if args.port is not None:
+        updates["port"] = args.port
+    if updates:
+        deployment = Deployment(deployment.config.model_copy(update={"server": server.model_copy(update=updates)}),
+                                deployment.instances, deployment.plugins, deployment.source)
+        server = deployment.config.server
+    setup_logging(server.logFormat, args.log_level)
+    app = create_app(deployment)
+    print(f"connector-host {__version__} serving {deployment.source} on http://{server.host}:{server.port} "
+          f"({len(deployment.instances)} instance(s))", file=sys.stderr)
+    web.run_app(app, host=server.host, port=server.port, access_log=None, print=None)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    deployment = _load(args)
+    rows = [("INSTANCE", "PLUGIN", "DISTRIBUTION", "PAYMENT INTERFACE", "METHODS", "CAPTURE", "ENABLED")]
+    for inst in deployment.instances.values():
+        rows.append((inst.id, inst.entry.name, f"{inst.entry.plugin.distribution} {inst.entry.plugin.version}",
+                     inst.payment_interface, ",".join(sorted(inst.methods)), inst.config.captureMethod.value,
+                     "yes" if inst.enabled else "no"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    print(f"\n{deployment.source}: OK, {len(deployment.instances)} instance(s)")
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    plugins = Plugins.discover()
+    print(f"connector-host {__version__}, host API {HOST_API_VERSION}")
+    for info in sorted(plugins.plugins.values(), key=lambda p: p.name):
+        names = ", ".join(sorted(e.name for e in plugins.providers.values() if e.plugin.name == info.name))
+        kind = "built-in" if info.builtin else "installed"
+        print(f"{info.name:<20} {info.distribution} {info.version} ({kind}): {names or '-'}")
+    for name in sorted(plugins.blocked):
+        print(f"{name:<20} blocked by $CONNECTOR_HOST_BLOCK_PLUGINS")
+    return 0
+
+
+def _emulator_url(deployment: Deployment, override: str | None) -> str:
+    if override:
+        return override.rstrip("/")
+    ct = deployment.config.commercetools
+    if not ct.embedded:
+        raise ConnectorError("this command needs `commercetools: {embedded: true}` (or --emulator URL)")
+    return f"http://{ct.emulator.host}:{ct.emulator.port}"
+
+
+async def _post(url: str, body: dict[str, Any]) -> Any:
+    async with aiohttp.ClientSession() as http, http.post(url, json=body) as resp:
+        data = await resp.json(content_type=None)
+        if resp.status >= 400:
+            raise ConnectorError(f"{url} answered {resp.status}: {data}")
+        return data
+
+
+def cmd_demo_session(args: argparse.Namespace) -> int:
+    deployment = _load(args)
+    emulator = _emulator_url(deployment, args.emulator)
+    host_url = args.host_url or f"http://127.0.0.1:{deployment.config.server.port}"
+    cart = asyncio.run(_post(f"{emulator}/_emulator/carts", {
+        "currency": args.currency, "lineItems": [{"name": "Demo item", "price": {"centAmount": args.amount},
+                                                  "quantity": 1}]}))
+    metadata: dict[str, Any] = {"processorUrl": host_url, "merchantReturnUrl": args.return_url}
+    if args.interface:
+        metadata["paymentInterface"] = args.interface
+    session = asyncio.run(_post(f"{emulator}/_emulator/sessions", {"cartId": cart["id"], "metadata": metadata}))
+    if args.json:
+        print(json.dumps({"sessionId": session["id"], "cartId": cart["id"]}))
+        return 0
+    print(f"cart    {cart['id']}  ({args.amount} {args.currency})\nsession {session['id']}\n")
+    print(f"export SESSION={session['id']}")
+    print(f"curl -s {host_url}/operations/config -H \"X-Session-Id: $SESSION\"")
+    print(f"curl -s -X POST {host_url}/payments -H \"X-Session-Id: $SESSION\" -H 'Content-Type: application/json' "
+          "-d '{\"paymentMethod\":{\"type\":\"card\"},\"paymentOutcome\":\"Authorized\"}'")
+    return 0
+
+
+def cmd_demo_tokens(args: argparse.Namespace) -> int:
+    deployment = _load(args)
+    emulator = _emulator_url(deployment, args.emulator)
+    pk = deployment.config.commercetools.projectKey
+    token = asyncio.run(_post(f"{emulator}/_emulator/tokens", {
+        "client_id": "checkout", "scopes": [f"manage_checkout_payment_intents:{pk}",
+                                            f"manage_checkout_transactions:{pk}"]}))
+    jwt_token = asyncio.run(_post(f"{emulator}/jwt/token", {"sub": "demo-merchant"}))
+    if args.json:
+        print(json.dumps({"oauth": token["access_token"], "jwt": jwt_token["token"]}))
+        return 0
+    print(f"export CT_TOKEN={token['access_token']}   # manage_checkout_payment_intents, for /operations/payment-intents")
+    print(f"export MC_JWT={jwt_token['token']}   # Merchant Center JWT, for /operations/status and payment-components")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="connector-host", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"connector-host {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--config", help="connector.yaml (default: $CONNECTOR_CONFIG, then ./connector.yaml)")
+        return p
+
+    serve = with_config(sub.add_parser("serve", help="run the host"))
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--log-level", default="INFO")
+    serve.set_defaults(func=cmd_serve)
+    with_config(sub.add_parser("check", help="validate connector.yaml and print the routing table")).set_defaults(
+        func=cmd_check)
+    sub.add_parser("plugins", help="list discovered plugins").set_defaults(func=cmd_plugins)
+    demo = with_config(sub.add_parser("demo-session", help="embedded stand-in: create a cart and a session"))
+    demo.add_argument("--interface", default=None, help="paymentInterface for the session (e.g. mock)")
+    demo.add_argument("--amount", type=int, default=5950, help="cart total in minor units")
+    demo.add_argument("--currency", default="EUR")
+    demo.add_argument("--return-url", default="http://127.0.0.1:8080/health")
+    demo.add_argument("--host-url", default=None)
+    demo.add_argument("--emulator", default=None, help="the stand-in's URL (default from connector.yaml)")
+    demo.add_argument("--json", action="store_true")
+    demo.set_defaults(func=cmd_demo_session)
+    tokens = with_config(sub.add_parser("demo-tokens", help="embedded stand-in: an OAuth token and an MC JWT"))
+    tokens.add_argument("--emulator", default=None)
+    tokens.add_argument("--json", action="store_true")
+    tokens.set_defaults(func=cmd_demo_tokens)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+        return result
+    except ConnectorError as exc:
+        print(f"connector-host: {exc}", file=sys.stderr)
+        return 2
+    except aiohttp.ClientError as exc:
+        print(f"connector-host: cannot reach the commercetools stand-in: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

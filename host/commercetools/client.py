@@ -1,0 +1,202 @@
+"""An async commercetools client on one keep-alive aiohttp session.
+
+- Client-credentials token, cached until shortly before expiry, refreshed once on a 401.
+- Retries 502/503/504 and connection errors with exponential backoff and jitter (tenacity), inside a total
+  time budget per call. A retried write is safe: updates carry the resource version (a replay gets 409
+  and is re-read by the caller), and Payment creation carries a ``key`` (a replay finds the first one).
+- ``X-Correlation-ID`` on every call and a ``User-Agent`` naming connector-host.
+- Errors become the host's typed errors: 404 ``ResourceNotFoundError``, 409 ``ConcurrentModificationError``
+  (with ``currentVersion``), anything else ``UpstreamError`` with commercetools' status, code and errors list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential_jitter
+
+from host._version import __version__
+from host.errors import ApiError, ConcurrentModificationError, ResourceNotFoundError, UpstreamError
+from host.logs import correlation_id
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = f"connector-host/{__version__} (+https://pypi.org/project/connector-host/)"
+_RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+def join_url(base: str, *parts: str) -> str:
+    """Join without double slashes (the templates' default session URL ends in '/')."""
+    return "/".join([base.rstrip("/"), *(p.strip("/") for p in parts)])
+
+
+@dataclass(frozen=True)
+class CommercetoolsSettings:
+    project_key: str
+    client_id: str
+    client_secret: str
+    auth_url: str
+    api_url: str
+    session_url: str
+    timeout: float = 10.0          # total budget for one call, retries included
+    max_attempts: int = 4
+
+
+class _Retryable(Exception):
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"commercetools answered {status}")
+        self.status, self.body = status, body
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, _Retryable | aiohttp.ClientConnectionError | asyncio.TimeoutError)
+
+
+class CommercetoolsClient:
+    def __init__(self, settings: CommercetoolsSettings, http: aiohttp.ClientSession) -> None:
+        self.settings = settings
+        self.http = http
+        self._token: str | None = None
+        self._token_expiry = 0.0
+        self._token_scope = ""
+        self._token_lock = asyncio.Lock()
+        self.api_base = join_url(settings.api_url, settings.project_key)
+        self._basic = aiohttp.BasicAuth(settings.client_id, settings.client_secret)
+
+    # -- token ------------------------------------------------------------------------------------
+
+    async def token(self, *, refresh: bool = False) -> str:
+        if not refresh and self._token and time.monotonic() < self._token_expiry:
+            return self._token
+        async with self._token_lock:
+            if not refresh and self._token and time.monotonic() < self._token_expiry:
+                return self._token
+            data = await self._send("POST", join_url(self.settings.auth_url, "oauth/token"), auth=self._basic,
+                                    form={"grant_type": "client_credentials"})
+            expires_in = float(data.get("expires_in", 3600))
+            self._token = str(data["access_token"])
+            self._token_scope = str(data.get("scope", ""))
+            self._token_expiry = time.monotonic() + max(expires_in - min(300.0, expires_in / 10), 1.0)
+            return self._token
+
+    async def token_scopes(self) -> list[str]:
+        """The scopes of our own token, fetched fresh (``/operations/status``)."""
+        await self.token(refresh=True)
+        return self._token_scope.split()
+
+    # -- HTTP -------------------------------------------------------------------------------------
+
+    async def _send(self, method: str, url: str, *, json: Any = None, form: Mapping[str, str] | None = None,
+                    params: Mapping[str, str] | None = None, auth: aiohttp.BasicAuth | None = None,
+                    bearer: str | None = None) -> Any:
+        headers = {"User-Agent": USER_AGENT, "X-Correlation-ID": correlation_id.get() or "connector-host"}
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        budget = self.settings.timeout
+        async for attempt in AsyncRetrying(
+            stop=stop_after_delay(budget) | stop_after_attempt(self.settings.max_attempts),
+            wait=wait_exponential_jitter(initial=0.05, max=1.0), retry=retry_if_exception(_is_retryable),
+            reraise=True,
+        ):
+            with attempt:
+                async with self.http.request(method, url, json=json, data=form, params=params, auth=auth,
+                                             headers=headers, timeout=aiohttp.ClientTimeout(total=budget)) as resp:
+                    body = await resp.json(content_type=None) if resp.content_length != 0 else None
+                    if resp.status in _RETRY_STATUSES:
+                        raise _Retryable(resp.status, body)
+                    if resp.status >= 400:
+                        raise _error(resp.status, body, url)
+                    return body
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def request(self, method: str, path: str, *, json: Any = None,
+                      params: Mapping[str, str] | None = None, base: str | None = None) -> Any:
+        """An authenticated API call; on a 401 the token is refreshed once and the call repeated."""
+        url = join_url(base or self.api_base, path)
+        try:
+            return await self._call(method, url, json, params, refresh=False)
+        except UpstreamError as exc:
+            if exc.status != 401:
+                raise
+            return await self._call(method, url, json, params, refresh=True)
+
+    async def _call(self, method: str, url: str, json: Any, params: Mapping[str, str] | None,
+                    *, refresh: bool) -> Any:
+        token = await self.token(refresh=refresh)
+        try:
+            return await self._send(method, url, json=json, params=params, bearer=token)
+        except _Retryable as exc:
+            raise UpstreamError("commercetools is not available, try again later", code="ServiceUnavailable",
+                                status=503 if exc.status == 503 else 502) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise UpstreamError(f"commercetools cannot be reached: {type(exc).__name__}",
+                                code="ServiceUnavailable", status=503) from None
+
+    # -- resources --------------------------------------------------------------------------------
+
+    async def get_session(self, session_id: str) -> Any:
+        base = join_url(self.settings.session_url, self.settings.project_key)
+        return await self.request("GET", f"sessions/{session_id}", base=base)
+
+    async def get_cart(self, cart_id: str) -> Any:
+        return await self.request("GET", f"carts/{cart_id}")
+
+    async def update_cart(self, cart_id: str, version: int, actions: list[dict[str, Any]]) -> Any:
+        return await self.request("POST", f"carts/{cart_id}", json={"version": version, "actions": actions})
+
+    async def get_payment(self, payment_id: str) -> Any:
+        return await self.request("GET", f"payments/{payment_id}")
+
+    async def create_payment(self, draft: dict[str, Any]) -> Any:
+        """Create a Payment. With a ``key`` in the draft, a replayed create returns the first Payment."""
+        try:
+            return await self.request("POST", "payments", json=draft)
+        except UpstreamError as exc:
+            if exc.code == "DuplicateField" and draft.get("key"):
+                return await self.request("GET", f"payments/key={draft['key']}")
+            raise
+
+    async def update_payment(self, payment_id: str, version: int, actions: list[dict[str, Any]]) -> Any:
+        return await self.request("POST", f"payments/{payment_id}", json={"version": version, "actions": actions})
+
+    async def query_payments(self, where: str, limit: int = 20) -> list[Any]:
+        data = await self.request("GET", "payments", params={"where": where, "limit": str(limit)})
+        return list(data.get("results", []))
+
+    async def query_payment_methods(self, where: str) -> list[Any]:
+        data = await self.request("GET", "payment-methods", params={"where": where})
+        return list(data.get("results", []))
+
+    async def create_payment_method(self, draft: dict[str, Any]) -> Any:
+        return await self.request("POST", "payment-methods", json=draft)
+
+    async def delete_payment_method(self, method_id: str, version: int) -> Any:
+        return await self.request("DELETE", f"payment-methods/{method_id}", params={"version": str(version)})
+
+    async def introspect(self, token: str) -> tuple[int, Any]:
+        """RFC 7662 introspection with our client's Basic auth. Returns (status, body): the caller maps it."""
+        url = join_url(self.settings.auth_url, "oauth/introspect")
+        async with self.http.post(url, data={"token": token}, auth=self._basic, headers={"User-Agent": USER_AGENT},
+                                  timeout=aiohttp.ClientTimeout(total=self.settings.timeout)) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+
+def _error(status: int, body: Any, url: str) -> ApiError:
+    body = body if isinstance(body, dict) else {}
+    errors = body.get("errors") if isinstance(body.get("errors"), list) else []
+    first = errors[0] if errors and isinstance(errors[0], dict) else {}
+    message = str(body.get("message") or first.get("message") or f"commercetools answered {status}")
+    code = str(first.get("code") or body.get("error") or "General")
+    if status == 404:
+        return ResourceNotFoundError(message)
+    if status == 409:
+        return ConcurrentModificationError(message, currentVersion=first.get("currentVersion"))
+    logger.warning("commercetools %s on %s: %s (%s)", status, url.split("?")[0], message, code)
+    extra = {k: v for k, v in first.items() if k not in ("code", "message")}
+    return UpstreamError(message, code=code, status=status, **extra)

@@ -1,0 +1,157 @@
+"""Errors of connector-host, in one tree.
+
+    ConnectorError
+    ├── ConfigError              bad connector.yaml or environment (start-up, never a traceback)
+    ├── PluginError              discovery / registration / API-version problems (start-up)
+    └── ApiError                 anything that reaches an HTTP client, rendered as the contract's envelope
+        ├── AuthError            401, the auth envelope (CONTRACT.md §4.2)
+        ├── InvalidJsonError     400 InvalidJsonInput
+        ├── RequiredFieldError   400 RequiredField
+        ├── InvalidFieldError    400 InvalidField
+        ├── InvalidOperationError 400 InvalidOperation
+        ├── NotSupportedError    400 InvalidOperation: the selected provider does not offer this
+        ├── ResourceNotFoundError 404 ResourceNotFound
+        ├── ConcurrentModificationError 409 ConcurrentModification
+        ├── UpstreamError        a commercetools answer we pass on (its status and code)
+        ├── ProviderError        a PSP failure a plugin reports (its status, its code)
+        ├── WebhookSignatureError 401, the webhook's signature did not verify
+        └── GiftCardError        the gift-card shape {"status": {"state", "errors"}} (CONTRACT.md §5.6)
+
+Plugins raise ``ProviderError``, ``WebhookSignatureError``, ``GiftCardError``, ``InvalidFieldError`` and
+friends; the host's error middleware turns every ``ApiError`` into JSON in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConnectorError(Exception):
+    """Base of every error raised on purpose by connector-host."""
+
+
+class ConfigError(ConnectorError):
+    """connector.yaml (or the environment it reads) cannot be used.
+
+    ``str()`` is the operator-facing message: ``connector.yaml:14 instances.x.settings.y: field required``.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 path: str | None = None, fix: str | None = None) -> None:
+        self.file, self.line, self.path, self.fix, self.reason = file, line, path, fix, message
+        where = ""
+        if file:
+            where = f"{file}:{line}" if line else file
+        location = " ".join(x for x in (where, path) if x)
+        text = f"{location}: {message}" if location else message
+        if fix:
+            text += f" ({fix})"
+        super().__init__(text)
+
+
+class PluginError(ConnectorError):
+    """A plugin cannot be loaded or registered."""
+
+
+class ApiError(ConnectorError):
+    """An error answered to an HTTP client with the contract's envelope (CONTRACT.md §4)."""
+
+    status: int = 500
+    code: str = "General"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.fields: dict[str, Any] = fields
+
+    def error_object(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **self.fields}
+
+    def body(self) -> dict[str, Any]:
+        return {"message": self.message, "statusCode": self.status, "errors": [self.error_object()]}
+
+
+class AuthError(ApiError):
+    """401 with ``error``/``error_description`` (CONTRACT.md §4.2). There is no 403 anywhere."""
+
+    status = 401
+    code = "invalid_token"
+
+    def __init__(self, message: str, *, code: str = "invalid_token", **fields: Any) -> None:
+        super().__init__(message, code=code, **fields)
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "error": self.code, "error_description": self.message}
+
+
+class InvalidJsonError(ApiError):
+    status, code = 400, "InvalidJsonInput"
+
+    def __init__(self, message: str = "Request body does not contain valid JSON.", **fields: Any) -> None:
+        super().__init__(message, **fields)
+
+
+class RequiredFieldError(ApiError):
+    status, code = 400, "RequiredField"
+
+    def __init__(self, field: str, message: str | None = None) -> None:
+        super().__init__(message or f"A value is required for field {field}.", field=field)
+
+
+class InvalidFieldError(ApiError):
+    status, code = 400, "InvalidField"
+
+    def __init__(self, field: str, message: str, **fields: Any) -> None:
+        super().__init__(message, field=field, **fields)
+
+
+class InvalidOperationError(ApiError):
+    status, code = 400, "InvalidOperation"
+
+
+class NotSupportedError(InvalidOperationError):
+    """The selected instance's provider does not offer the requested operation."""
+
+
+class ResourceNotFoundError(ApiError):
+    status, code = 404, "ResourceNotFound"
+
+
+class ConcurrentModificationError(ApiError):
+    status, code = 409, "ConcurrentModification"
+
+
+class UpstreamError(ApiError):
+    """commercetools answered with an error that we pass on to the client."""
+
+
+class ProviderError(ApiError):
+    """The PSP failed or refused. Plugins raise it with the PSP's own code and a fitting status."""
+
+    status, code = 502, "ProviderError"
+
+
+class WebhookSignatureError(AuthError):
+    """A webhook whose signature, timestamp or shape does not verify. Nothing is written."""
+
+    def __init__(self, message: str = "Webhook signature is not valid") -> None:
+        super().__init__(message)
+
+
+class GiftCardError(ApiError):
+    """Gift-card failures answered as ``{"status": {"state": S, "errors": [{"code": S, "message": m}]}}``."""
+
+    status = 400
+
+    def __init__(self, state: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(message, code=state, status=status if status is not None else
+                         (404 if state == "NotFound" else 400))
+        self.state = state
+
+    def body(self) -> dict[str, Any]:
+        return {"status": {"state": self.state, "errors": [{"code": self.state, "message": self.message}]}}

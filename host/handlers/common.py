@@ -1,0 +1,85 @@
+"""Reading requests: JSON bodies validated with pydantic, errors mapped as CONTRACT.md §4.3."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from host.errors import ApiError, InvalidJsonError
+
+M = TypeVar("M", bound=BaseModel)
+_ENUM_ERRORS = frozenset({"literal_error", "enum", "union_tag_invalid"})
+#: discriminator values pydantic puts into error locations of tagged unions; not part of the field path
+UNION_TAGS = frozenset({"capturePayment", "refundPayment", "cancelPayment", "reversePayment"})
+
+
+class Body(BaseModel):
+    """Base of request bodies: unknown keys are ignored, as the templates' schemas do."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class ValidationFailed(ApiError):
+    """One envelope error entry per schema problem; root message from the first."""
+
+    status = 400
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(str(errors[0]["message"]), code=str(errors[0]["code"]))
+        self.errors = errors
+
+    def body(self) -> dict[str, Any]:
+        return {"message": self.message, "statusCode": self.status, "errors": self.errors}
+
+
+def _entry(err: Mapping[str, Any]) -> dict[str, Any]:
+    loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
+    field = ".".join(p for p in loc if p not in UNION_TAGS)
+    if err["type"] == "missing":
+        return {"code": "RequiredField", "message": f"A value is required for field {field}.", "field": field}
+    if err["type"] in _ENUM_ERRORS:
+        ctx = err.get("ctx") or {}
+        value = err.get("input")
+        if err["type"] == "union_tag_invalid":
+            value, field = ctx.get("tag"), f"{field}.action" if field else "action"
+        allowed = ctx.get("expected_tags") or ctx.get("expected") or ""
+        return {"code": "InvalidField", "message": f"The value {value} is not valid for field {field}.",
+                "field": field, "invalidValue": value,
+                "allowedValues": [a.strip(" '") for a in str(allowed).replace(" or ", ",").split(",") if a.strip()]}
+    return {"code": "InvalidJsonInput", "message": "Request body does not contain valid JSON.", "field": field,
+            "detail": err["msg"]}
+
+
+def validate(model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed([_entry(e) for e in exc.errors()]) from None
+
+
+async def read_json(request: web.Request, *, empty: Any = None) -> Any:
+    """The JSON body. Wrong content type → 415, malformed → 400 InvalidJsonInput, too large → 413."""
+    raw = await request.read()
+    if not raw.strip():
+        if empty is not None:
+            return empty
+        raise InvalidJsonError("Request body is empty; a JSON object was expected.")
+    ctype = request.content_type
+    if ctype not in ("application/json", "application/octet-stream") and not ctype.endswith("+json"):
+        raise ApiError(f"Content-Type {ctype} is not supported; send application/json.",
+                       code="UnsupportedMediaType", status=415)
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidJsonError() from None
+    if not isinstance(data, dict):
+        raise InvalidJsonError("Request body must be a JSON object.")
+    return data
+
+
+async def read_model(request: web.Request, model: type[M], *, empty: Any = None) -> M:
+    return validate(model, await read_json(request, empty=empty))

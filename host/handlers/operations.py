@@ -1,0 +1,178 @@
+"""``/operations/config``, ``/status``, ``/payment-components`` and ``/transactions``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import Field
+
+from host._version import __version__
+from host.auth import TRANSACTION_AUTHORITIES
+from host.commercetools.payments import view
+from host.errors import InvalidFieldError, InvalidOperationError, RequiredFieldError, ResourceNotFoundError
+from host.handlers.checkout import new_payment, open_amount, record_result
+from host.handlers.common import Body, read_model
+from host.keys import CT, DEPLOYMENT, JWT, OAUTH, ROUTER, SESSION_AUTH
+from host.models import CreatePaymentRequest, Money, SessionInfo, StatusCheck, TxState, TxType
+from host.providers import Provider
+from host.routing import Bound, Router, as_payment
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_SCOPES = ("manage_payments", "view_sessions", "view_api_clients", "manage_orders",
+                   "introspect_oauth_tokens", "manage_checkout_payment_intents")
+
+
+async def config(request: web.Request) -> web.Response:
+    session = await request.app[SESSION_AUTH].authenticate(request)
+    bound = request.app[ROUTER].for_interface(session.payment_interface, None)
+    data = await bound.provider.public_config(session)
+    return web.json_response({k: v for k, v in data.items() if v is not None})
+
+
+async def _ct_check(request: web.Request) -> dict[str, Any]:
+    pk = request.app[DEPLOYMENT].config.commercetools.projectKey
+    name = "commercetools permissions"
+    try:
+        scopes = await request.app[CT].token_scopes()
+    except Exception as exc:  # any failure to get a token means commercetools is not usable
+        logger.warning("status: commercetools token failed: %s", type(exc).__name__)
+        return {"name": name, "status": "DOWN", "message": "Not able to talk with commercetools API"}
+    granted = set(scopes)
+    if f"manage_project:{pk}" in granted or all(f"{s}:{pk}" in granted for s in REQUIRED_SCOPES):
+        return {"name": name, "status": "UP", "details": {"scope": " ".join(scopes)}}
+    expected = [f"{s}:{pk}" for s in REQUIRED_SCOPES]
+    return {"name": name, "status": "DOWN",
+            "message": f"commercetools permissions are not correct, expected scopes: {' '.join(expected)} , "
+                       f"actual scopes: {' '.join(scopes)}",
+            "details": {"expectedScopes": expected, "actualScopes": scopes, "reason": "scopes not available"}}
+
+
+async def _instance_check(bound: Bound[Provider], budget: float) -> dict[str, Any]:
+    meta = {"instance": bound.id, "paymentInterface": bound.payment_interface, "plugin": bound.plugin,
+            "version": bound.version}
+    try:
+        check: StatusCheck = await asyncio.wait_for(bound.provider.status(), budget)
+    except TimeoutError:
+        return {"name": bound.id, "status": "DOWN", "message": f"no answer within {budget:g} s", "details": meta}
+    except Exception as exc:  # a failing PSP check is a DOWN, never a failed status page
+        return {"name": bound.id, "status": "DOWN", "message": f"{type(exc).__name__}", "details": meta}
+    out: dict[str, Any] = {"name": check.name, "status": check.status,
+                           "details": {**meta, **(dict(check.details) if check.details else {})}}
+    if check.message:
+        out["message"] = check.message
+    return out
+
+
+async def status(request: web.Request) -> web.Response:
+    await request.app[JWT].authenticate(request)
+    budget = request.app[DEPLOYMENT].config.server.statusTimeout
+    checks = await asyncio.gather(_ct_check(request),
+                                  *(_instance_check(b, budget) for b in request.app[ROUTER].enabled))
+    up = sum(1 for c in checks if c["status"] == "UP")
+    overall = "OK" if up == len(checks) else "Unavailable" if up == 0 else "Partially Available"
+    return web.json_response({
+        "status": overall, "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "version": __version__, "metadata": {"name": "connector-host", "description": "commercetools payment "
+                                             "connector host", "instances": len(request.app[ROUTER].enabled)},
+        "checks": list(checks)})
+
+
+async def payment_components(request: web.Request) -> web.Response:
+    await request.app[JWT].authenticate(request)
+    wanted = request.query.get("paymentInterface")
+    router = request.app[ROUTER]
+    selected = [router.for_interface(wanted, None)] if wanted else router.enabled
+    out: dict[str, list[dict[str, Any]]] = {"dropins": [], "components": [], "express": []}
+    for bound in selected:
+        for key, items in bound.provider.payment_components(bound.methods).items():
+            for item in items:
+                if item not in out.setdefault(key, []):
+                    out[key].append(item)
+    return web.json_response(out)
+
+
+class TxAmount(Body):
+    centAmount: int = Field(gt=0)
+    currencyCode: str = Field(min_length=3, max_length=3)
+
+
+class StoredMethodRef(Body):
+    id: str
+
+
+class TransactionBody(Body):
+    cartId: str
+    checkoutTransactionItemId: str | None = None
+    paymentInterface: str | None = None
+    amount: TxAmount | None = None
+    paymentMethodId: str | None = None
+    paymentMethod: StoredMethodRef | None = None
+    idempotencyKey: str | None = None
+    futureOrderNumber: str | None = None
+    type: Literal["Recurring"] | None = None
+
+
+async def transactions(request: web.Request) -> web.Response:
+    app = request.app
+    await app[OAUTH].authenticate(request, TRANSACTION_AUTHORITIES)
+    body = await read_model(request, TransactionBody)
+    ct = app[CT]
+    cart = await ct.get_cart(body.cartId)
+    if not cart.get("customerId"):
+        raise RequiredFieldError("customerId")
+    method_id = body.paymentMethodId or (body.paymentMethod.id if body.paymentMethod else None)
+    if not method_id:
+        raise RequiredFieldError("paymentMethodId")
+    stored = await ct.query_payment_methods(f'id="{method_id}" and customer(id="{cart["customerId"]}")')
+    if not stored:
+        raise ResourceNotFoundError(f"The Resource with ID {method_id} was not found.")
+    interface = body.paymentInterface or stored[0].get("paymentInterface")
+    bound = as_payment(app[ROUTER].for_interface(interface, "payment"))
+    method = Router.check_method(bound, stored[0].get("method") or None)
+    token = (stored[0].get("token") or {}).get("value")
+    if not token:
+        raise RequiredFieldError("token")
+    session = SessionInfo(session_id="", cart_id=body.cartId,
+                          checkout_transaction_item_id=body.checkoutTransactionItemId,
+                          future_order_number=body.futureOrderNumber)
+    open_ = await open_amount(ct, cart, None)
+    amount = open_
+    if body.amount is not None:
+        if body.amount.currencyCode.upper() != open_.currency:
+            raise InvalidFieldError("amount.currencyCode", f"The currency {body.amount.currencyCode} does not match "
+                                    f"the cart currency {open_.currency}.", invalidValue=body.amount.currencyCode)
+        if body.amount.centAmount > open_.cent_amount:
+            raise InvalidFieldError("amount.centAmount", f"The amount {body.amount.centAmount} exceeds the open "
+                                    f"amount of the cart ({open_.cent_amount}).", invalidValue=body.amount.centAmount,
+                                    allowedValues=f"<= {open_.cent_amount}")
+        amount = Money(body.amount.centAmount, open_.currency, open_.fraction_digits)
+    if body.type not in (None, "Recurring"):
+        raise InvalidOperationError("Only Recurring transactions are supported.")
+    payment = await new_payment(ct, cart, amount=amount, payment_interface=bound.payment_interface, method=method,
+                                checkout_transaction_item_id=body.checkoutTransactionItemId, session=None)
+    key = body.idempotencyKey or payment["id"]
+    result = await bound.provider.create_payment(CreatePaymentRequest(
+        payment=view(payment), amount=amount, method=method, capture_method=bound.capture_method,
+        body={"paymentMethod": {"type": method, "token": token, "storedPaymentMethodId": method_id},
+              "recurring": True},
+        session=session, return_url=f"{bound.provider.context.base_url}/plugins/{bound.id}",
+        idempotency_key=f"{bound.id}:transaction:{key}"))
+    recorded = view(await record_result(ct, payment, result, amount))
+    state = "Completed" if recorded.has(TxType.AUTHORIZATION) or recorded.has(TxType.CHARGE) else \
+        "Pending" if recorded.has(TxType.AUTHORIZATION, (TxState.PENDING, TxState.INITIAL)) else "Failed"
+    errors = [] if state != "Failed" else [{"code": "PaymentRejected",
+                                            "message": f"Payment '{payment['id']}' has been rejected."}]
+    return web.json_response({"transactionStatus": {"state": state, "errors": errors}, "paymentId": payment["id"]},
+                             status=201)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/operations/config", config)
+    app.router.add_get("/operations/status", status)
+    app.router.add_get("/operations/payment-components", payment_components)
+    app.router.add_post("/operations/transactions", transactions)

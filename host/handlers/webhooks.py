@@ -1,0 +1,151 @@
+"""``POST /webhooks/{instance}`` and the extra routes plugins declare.
+
+A webhook's raw bytes go to the instance's provider, which verifies and translates them; the host then
+records each event through the consolidating update, so a redelivery writes nothing. The Payment is found
+by the commercetools id the PSP echoed back, else by ``interfaceId``; a Payment of another instance is
+never touched. Unknown Payments are acknowledged (logged), so the PSP stops retrying.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from host.commercetools.client import CommercetoolsClient
+from host.commercetools.payments import PaymentUpdate, apply_update, view
+from host.errors import ResourceNotFoundError
+from host.handlers.checkout import drafts, open_amount
+from host.keys import CT, ROUTER, SESSION_AUTH
+from host.models import Money, PaymentEvent, PaymentView, SessionInfo, WebhookRequest
+from host.providers import Provider, Route
+from host.routing import Bound
+
+logger = logging.getLogger(__name__)
+
+
+async def find_payment(ct: CommercetoolsClient, bound: Bound[Provider], event: PaymentEvent) -> dict[str, Any] | None:
+    payment: dict[str, Any] | None = None
+    if event.payment_id:
+        try:
+            payment = await ct.get_payment(event.payment_id)
+        except ResourceNotFoundError:
+            payment = None
+    if payment is None and event.psp_reference:
+        where = f'interfaceId="{_quote(event.psp_reference)}"'
+        matches = await ct.query_payments(where, limit=5)
+        payment = next((p for p in matches if _interface(p) == bound.payment_interface), None)
+    if payment is not None and _interface(payment) != bound.payment_interface:
+        logger.warning("event for payment %s of another integration ignored by %s", payment["id"], bound.id)
+        return None
+    return payment
+
+
+def _interface(payment: Mapping[str, Any]) -> str | None:
+    return (payment.get("paymentMethodInfo") or {}).get("paymentInterface")
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+async def record_event(ct: CommercetoolsClient, bound: Bound[Provider], event: PaymentEvent) -> dict[str, Any] | None:
+    payment = await find_payment(ct, bound, event)
+    if payment is None:
+        logger.info("no payment for event of %s (payment %s, reference %s); acknowledged", bound.id,
+                    event.payment_id, event.psp_reference)
+        return None
+    planned = Money.from_ct(payment["amountPlanned"])
+    update = PaymentUpdate(drafts(event.transactions, planned, event.psp_reference),
+                           psp_reference=event.psp_reference, method=event.method)
+    # the Payment was just read: its version is in hand
+    return await apply_update(ct, str(payment["id"]), update, payment=payment)
+
+
+async def webhook(request: web.Request) -> web.StreamResponse:
+    bound = request.app[ROUTER].for_id(request.match_info["instance"])
+    raw = await request.read()
+    result = await bound.provider.parse_webhook(WebhookRequest(
+        body=raw, headers=dict(request.headers), query=dict(request.query), content_type=request.content_type))
+    ct = request.app[CT]
+    for event in result.events:
+        await record_event(ct, bound, event)
+    if result.body is None:
+        return web.Response(status=result.status)
+    if isinstance(result.body, str):
+        return web.Response(status=result.status, text=result.body)
+    return web.json_response(dict(result.body), status=result.status)
+
+
+class _RouteContext:
+    """``host.RouteContext`` for one request to a plugin route."""
+
+    def __init__(self, request: web.Request, bound: Bound[Provider], session: SessionInfo | None) -> None:
+        self.request, self.bound, self.session = request, bound, session
+        self.instance_id = bound.id
+        self._ct = request.app[CT]
+
+    async def amount_to_pay(self) -> Money:
+        if self.session is None:
+            raise RuntimeError("amount_to_pay() needs a route with auth='session'")
+        cart = await self._ct.get_cart(self.session.cart_id)
+        return await open_amount(self._ct, cart, self.session)
+
+    async def get_payment(self, payment_id: str) -> PaymentView:
+        payment = await self._ct.get_payment(payment_id)
+        if _interface(payment) != self.bound.payment_interface:
+            raise ResourceNotFoundError(f"The Resource with ID {payment_id} was not found.")
+        return view(payment)
+
+    async def record(self, event: PaymentEvent) -> PaymentView:
+        payment = await record_event(self._ct, self.bound, event)
+        if payment is None:
+            raise ResourceNotFoundError(f"The Resource with ID {event.payment_id} was not found.")
+        return view(payment)
+
+
+def plugin_handler(route: Route, instance_id: str | None) -> Any:
+    """Wrap a plugin route: fixed instance (``/plugins/{id}/...``) or chosen by the session."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        router = request.app[ROUTER]
+        session = None
+        if route.auth == "session":
+            session = await request.app[SESSION_AUTH].authenticate(request)
+            bound = router.for_id(instance_id) if instance_id else router.for_interface(
+                session.payment_interface, None)
+            if instance_id and session.payment_interface and session.payment_interface != bound.payment_interface:
+                raise ResourceNotFoundError("This session belongs to another payment integration.")
+        else:
+            bound = router.for_id(instance_id or "")
+        return await route.handler(_RouteContext(request, bound, session))
+
+    return handle
+
+
+def setup(app: web.Application, bound_instances: list[Bound[Provider]]) -> None:
+    app.router.add_post("/webhooks/{instance}", webhook)
+    shared: dict[tuple[str, str], Route] = {}
+    for bound in bound_instances:
+        for route in bound.provider.routes():
+            app.router.add_route(route.method, f"/plugins/{bound.id}{route.path}", plugin_handler(route, bound.id))
+            if route.auth == "session":
+                shared.setdefault((route.method, route.path), route)
+    for (method, path), route in shared.items():
+        # one mount for every instance declaring it; the session's paymentInterface picks the instance
+        app.router.add_route(method, path, _dispatch_shared(method, path))
+
+
+def _dispatch_shared(method: str, path: str) -> Any:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        session = await request.app[SESSION_AUTH].authenticate(request)
+        bound = request.app[ROUTER].for_interface(session.payment_interface, None)
+        route = next((r for r in bound.provider.routes() if r.method == method and r.path == path), None)
+        if route is None:
+            raise ResourceNotFoundError(f"Route {method}:{request.path} is not offered by "
+                                        f"'{bound.payment_interface}'.")
+        return await route.handler(_RouteContext(request, bound, session))
+
+    return handle

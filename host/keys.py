@@ -1,0 +1,20 @@
+"""Every object shared through the aiohttp application, under a typed ``web.AppKey``."""
+
+from __future__ import annotations
+
+import aiohttp
+from aiohttp import web
+
+from host.auth import JwtAuth, OAuth2Auth, SessionAuth
+from host.commercetools.client import CommercetoolsClient
+from host.config import Deployment
+from host.routing import Router
+
+DEPLOYMENT = web.AppKey("deployment", Deployment)
+ROUTER = web.AppKey("router", Router)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+CT = web.AppKey("commercetools", CommercetoolsClient)
+SESSION_AUTH = web.AppKey("session_auth", SessionAuth)
+OAUTH = web.AppKey("oauth2_auth", OAuth2Auth)
+JWT = web.AppKey("jwt_auth", JwtAuth)
+EMULATOR_URL = web.AppKey("emulator_url", str)

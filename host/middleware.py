@@ -1,0 +1,94 @@
+"""Middlewares: correlation id, CORS (CONTRACT.md §1), the error envelope (§4), JSON access log.
+
+Every error that reaches a client is rendered here and nowhere else: ``ApiError`` subclasses as the
+contract's envelope, aiohttp's own 404/405/413/415 likewise, anything unexpected as 500 ``General``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from host.errors import ApiError
+from host.logs import correlation_id
+
+logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("host.access")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, POST, DELETE",
+    "Access-Control-Allow-Headers": "Content-Type, Authorization, X-Correlation-ID, X-Request-ID, X-Session-ID",
+}
+_HTTP_CODES = {404: "ResourceNotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge",
+               415: "UnsupportedMediaType", 400: "InvalidInput"}
+
+
+def error_response(error: ApiError) -> web.Response:
+    return web.json_response(error.body(), status=error.status)
+
+
+@web.middleware
+async def correlation_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    cid = request.headers.get("X-Correlation-ID") or str(uuid.uuid4())
+    token = correlation_id.set(cid[:128])
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Correlation-ID"] = correlation_id.get() or cid
+        return response
+    finally:
+        access_logger.info("%s %s %s", request.method, request.path, status,
+                           extra={"method": request.method, "path": request.path, "status": status,
+                                  "durationMs": round((time.perf_counter() - started) * 1000, 2)})
+        correlation_id.reset(token)
+
+
+@web.middleware
+async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        return web.Response(status=204, headers=CORS_HEADERS)
+    response = await handler(request)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        if exc.status >= 500:
+            logger.error("%s %s failed: %s (%s)", request.method, request.path, exc.message, exc.code)
+        return error_response(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        if exc.status == 404:
+            message = f"Route {request.method}:{request.path} not found"
+        elif exc.status == 405:
+            message = f"Method {request.method} is not allowed on {request.path}"
+        elif exc.status == 413:
+            message = "Request body is too large."
+        else:
+            message = exc.reason
+        code = _HTTP_CODES.get(exc.status, "General")
+        return web.json_response({"message": message, "statusCode": exc.status,
+                                  "errors": [{"code": code, "message": message}]}, status=exc.status,
+                                 headers={k: v for k, v in exc.headers.items() if k == "Allow"})
+    except Exception:
+        logger.exception("unexpected error in %s %s", request.method, request.path)
+        body = {"message": "Internal server error.", "statusCode": 500,
+                "errors": [{"code": "General", "message": "Internal server error."}]}
+        return web.json_response(body, status=500)
+
+
+MIDDLEWARES = (correlation_middleware, cors_middleware, error_middleware)

@@ -1,0 +1,254 @@
+"""Provider base classes: what a plugin implements.
+
+A plugin registers provider *classes* (see ``host.hookspecs``); the host creates one object per
+``connector.yaml`` instance, passing the instance's validated ``Settings`` and a ``ProviderContext``.
+The host calls the selected object directly (``await provider.capture(request)``): routing picks exactly
+one instance. Methods are abstract where every provider must answer, so a class missing one fails at
+start-up, not mid-payment.
+
+A provider owns its PSP only. It returns results; the host records them in commercetools.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Protocol
+
+import aiohttp
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict
+
+from host.errors import NotSupportedError
+from host.models import (
+    BalanceResult,
+    CaptureMethod,
+    CreatePaymentRequest,
+    Money,
+    ModificationRequest,
+    ModificationResult,
+    PaymentEvent,
+    PaymentResult,
+    PaymentView,
+    RedeemRequest,
+    RedeemResult,
+    SessionInfo,
+    StatusCheck,
+    WebhookRequest,
+    WebhookResult,
+)
+
+
+
+class ProviderSettings(BaseModel):
+    """Base of every provider's ``Settings``: unknown keys are refused, secrets are ``SecretStr``."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class NoSettings(ProviderSettings):
+    """For providers that take no settings."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a provider class can do. The host refuses what is not declared, with a clear 400."""
+
+    methods: frozenset[str]                      # payment methods it can serve (e.g. {"card"})
+    capture: bool = True                         # separate capture after authorization
+    partial_capture: bool = True
+    multiple_capture: bool = True
+    refund: bool = True
+    partial_refund: bool = True
+    multiple_refund: bool = True
+    cancel: bool = True
+    webhooks: bool = False                       # implements parse_webhook
+    async_modifications: bool = False            # may answer "received" and settle by webhook
+    capture_methods: frozenset[CaptureMethod] = frozenset(CaptureMethod)
+
+
+class ProviderContext:
+    """Given to a provider when it is created. ``http`` is the host's shared keep-alive client session;
+    it exists from ``startup()`` on (the host creates it once the event loop runs)."""
+
+    def __init__(self, *, instance_id: str, payment_interface: str, methods: frozenset[str],
+                 capture_method: CaptureMethod, base_url: str, logger: logging.Logger,
+                 http: aiohttp.ClientSession | None = None) -> None:
+        self.instance_id = instance_id
+        self.payment_interface = payment_interface
+        self.methods = methods
+        self.capture_method = capture_method
+        self.base_url = base_url.rstrip("/")   # this host's public base URL
+        self.logger = logger
+        self._http = http
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            raise RuntimeError("the HTTP session exists once the host has started (use it from startup() on)")
+        return self._http
+
+    @http.setter
+    def http(self, session: aiohttp.ClientSession) -> None:
+        self._http = session
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.base_url}/webhooks/{self.instance_id}"
+
+
+class RouteContext(Protocol):
+    """What a plugin route handler receives. Recording goes through the host, never to commercetools."""
+
+    request: web.Request
+    instance_id: str
+    session: SessionInfo | None          # set when the route uses session auth
+
+    async def amount_to_pay(self) -> Money:
+        """The cart's open amount (CONTRACT.md §5.0); needs session auth."""
+
+    async def get_payment(self, payment_id: str) -> PaymentView:
+        """A Payment of this instance; 404 for another instance's Payment."""
+
+    async def record(self, event: PaymentEvent) -> PaymentView:
+        """Record transactions with the consolidating update (idempotent)."""
+
+
+RouteHandler = Callable[[RouteContext], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """An extra route a provider needs (a PSP's redirect return, an element config endpoint).
+
+    ``path`` is mounted as declared when only one instance of the plugin runs (or when ``shared`` routes
+    carry the instance in the path as ``{instance}``), and always under ``/plugins/{instance}/...``.
+    ``auth`` is ``"session"`` (X-Session-Id, routed by its paymentInterface) or ``"none"`` (the handler
+    must authenticate the request itself, e.g. with a signature).
+    """
+
+    method: Literal["GET", "POST", "PUT", "DELETE"]
+    path: str
+    handler: RouteHandler
+    auth: Literal["session", "none"] = "session"
+    name: str | None = None
+
+
+class Provider(abc.ABC):
+    """Common base. Subclass ``PaymentProvider`` or ``GiftCardProvider``, not this."""
+
+    kind: ClassVar[Literal["payment", "giftcard"]]
+    Settings: ClassVar[type[ProviderSettings]] = NoSettings
+    capabilities: ClassVar[Capabilities]
+    #: The host API range this provider is written for, as a PEP 440 specifier.
+    host_api: ClassVar[str] = ">=1.0,<2"
+
+    def __init__(self, settings: ProviderSettings, context: ProviderContext) -> None:
+        self.settings = settings
+        self.context = context
+
+    async def startup(self) -> None:
+        """Called once when the host starts, after the HTTP session exists."""
+
+    async def shutdown(self) -> None:
+        """Called once when the host stops."""
+
+    async def public_config(self, session: SessionInfo) -> Mapping[str, Any]:
+        """``GET /operations/config``: public, non-secret configuration for the enabler."""
+        return {}
+
+    @abc.abstractmethod
+    async def status(self) -> StatusCheck:
+        """One cheap check that the PSP is reachable with our credentials (``/operations/status``)."""
+
+    def routes(self) -> Sequence[Route]:
+        """Extra HTTP routes of this provider."""
+        return ()
+
+    def payment_components(self, methods: frozenset[str]) -> Mapping[str, list[dict[str, Any]]]:
+        """``/operations/payment-components`` entries for the enabled ``methods``.
+
+        Returns any of the keys ``dropins``, ``components``, ``express``; by default every method is a
+        component. The host merges the answers of all enabled instances.
+        """
+        return {"components": [{"type": m} for m in sorted(methods)]}
+
+    async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
+        """Verify (raise ``WebhookSignatureError``) and translate a PSP notification.
+
+        Called for ``POST /webhooks/{instance}``. Must not write anywhere: the host records the events.
+        """
+        raise NotSupportedError("This payment integration does not accept webhooks.")
+
+
+class PaymentProvider(Provider):
+    """A card-style PSP: authorize, capture, cancel, refund, reverse, webhooks."""
+
+    kind = "payment"
+
+    def payment_method(self, body: Mapping[str, Any]) -> str | None:
+        """Which payment method a ``POST /payments`` body asks for (``paymentMethod.type`` by default)."""
+        method = body.get("paymentMethod")
+        if isinstance(method, Mapping) and isinstance(method.get("type"), str):
+            return str(method["type"])
+        return None
+
+    @abc.abstractmethod
+    async def create_payment(self, request: CreatePaymentRequest) -> PaymentResult:
+        """Authorize ``request.amount`` (and charge it when ``capture_method`` is automatic)."""
+
+    @abc.abstractmethod
+    async def capture(self, request: ModificationRequest) -> ModificationResult:
+        """Capture ``request.amount`` of the authorized amount."""
+
+    @abc.abstractmethod
+    async def cancel(self, request: ModificationRequest) -> ModificationResult:
+        """Release the authorization."""
+
+    @abc.abstractmethod
+    async def refund(self, request: ModificationRequest) -> ModificationResult:
+        """Refund ``request.amount`` of the captured amount."""
+
+    async def reverse(self, request: ModificationRequest) -> ModificationResult:
+        """Undo the payment. By default the host has already chosen: refund when charged, else cancel."""
+        from host.models import Operation
+
+        if request.operation == Operation.REFUND:
+            return await self.refund(request)
+        return await self.cancel(request)
+
+
+class GiftCardProvider(Provider):
+    """A gift-card provider: balance, redeem, refund (roll back a redemption)."""
+
+    kind = "giftcard"
+
+    @abc.abstractmethod
+    async def balance(self, code: str, currency: str) -> BalanceResult:
+        """The card's balance, or its state (NotFound, Expired, ...) as in CONTRACT.md §5.6."""
+
+    @abc.abstractmethod
+    async def redeem(self, request: RedeemRequest) -> RedeemResult:
+        """Take ``request.amount`` from the card; the host has checked it against the cart."""
+
+    @abc.abstractmethod
+    async def refund(self, request: ModificationRequest) -> ModificationResult:
+        """Give ``request.amount`` of a redemption back to the card."""
+
+
+ProviderClass = type[PaymentProvider] | type[GiftCardProvider]
+
+
+@dataclass
+class Registry:
+    """Passed to the ``register_providers`` hook. ``register(name, cls)`` adds one provider class."""
+
+    _add: Callable[[str, ProviderClass, str], None]
+    _plugin: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def register(self, name: str, provider: ProviderClass) -> None:
+        """Register ``provider`` under ``name``: the value of ``plugin:`` in connector.yaml."""
+        self._add(name, provider, self._plugin)
