@@ -67,7 +67,7 @@ class CommercetoolsClient:
         self._token_scope = ""
         self._token_lock = asyncio.Lock()
         self.api_base = join_url(settings.api_url, settings.project_key)
-        self._basic = aiohttp.BasicAuth(settings.client_id, settings.client_secret)
+        self._basic = aiohttp.encode_basic_auth(settings.client_id, settings.client_secret)
 
     # -- token ------------------------------------------------------------------------------------
 
@@ -93,19 +93,21 @@ class CommercetoolsClient:
     # -- HTTP -------------------------------------------------------------------------------------
 
     async def _send(self, method: str, url: str, *, json: Any = None, form: Mapping[str, str] | None = None,
-                    params: Mapping[str, str] | None = None, auth: aiohttp.BasicAuth | None = None,
+                    params: Mapping[str, str] | None = None, auth: str | None = None,
                     bearer: str | None = None) -> Any:
         headers = {"User-Agent": USER_AGENT, "X-Correlation-ID": correlation_id.get() or "connector-host"}
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
+        elif auth:
+            headers["Authorization"] = auth
         budget = self.settings.timeout
         async for attempt in AsyncRetrying(
             stop=stop_after_delay(budget) | stop_after_attempt(self.settings.max_attempts),
-            wait=wait_exponential_jitter(initial=0.05, max=1.0), retry=retry_if_exception(_is_retryable),
+            wait=wait_exponential_jitter(multiplier=0.05, max=1.0), retry=retry_if_exception(_is_retryable),
             reraise=True,
         ):
             with attempt:
-                async with self.http.request(method, url, json=json, data=form, params=params, auth=auth,
+                async with self.http.request(method, url, json=json, data=form, params=params,
                                              headers=headers, timeout=aiohttp.ClientTimeout(total=budget)) as resp:
                     body = await resp.json(content_type=None) if resp.content_length != 0 else None
                     if resp.status in _RETRY_STATUSES:
@@ -182,7 +184,8 @@ class CommercetoolsClient:
     async def introspect(self, token: str) -> tuple[int, Any]:
         """RFC 7662 introspection with our client's Basic auth. Returns (status, body): the caller maps it."""
         url = join_url(self.settings.auth_url, "oauth/introspect")
-        async with self.http.post(url, data={"token": token}, auth=self._basic, headers={"User-Agent": USER_AGENT},
+        async with self.http.post(url, data={"token": token},
+                                  headers={"User-Agent": USER_AGENT, "Authorization": self._basic},
                                   timeout=aiohttp.ClientTimeout(total=self.settings.timeout)) as resp:
             return resp.status, await resp.json(content_type=None)
 
