@@ -1,0 +1,117 @@
+"""The one assembly point: :func:`create_emulator_app` and the middleware chain.
+
+Middlewares, outermost first:
+
+1. stats  — counts every request under ``"METHOD /route/template"`` (``/_emulator`` excluded);
+2. errors — turns :class:`~emulator.errors.CtError`, aiohttp's 404/405 and any unexpected
+   exception into commercetools-shaped JSON errors;
+3. faults — answers an injected fault before anything else runs (so nothing changes);
+4. auth   — requires a bearer token with one of the route's scopes (see ``emulator.oauth``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from . import carts, hooks, mc_jwt, oauth, payment_methods, payments, sessions
+from .config import EmulatorConfig
+from .core import Emulator
+from .errors import CtError, for_status
+from .routing import EMULATOR_KEY, SCOPES_KEY, Handler, Route, route_key
+
+logger = logging.getLogger(__name__)
+
+ROUTES: list[Route] = [
+    *oauth.ROUTES,
+    *mc_jwt.ROUTES,
+    *hooks.ROUTES,
+    *sessions.ROUTES,
+    *carts.ROUTES,
+    *payments.ROUTES,
+    *payment_methods.ROUTES,
+]
+_HOOKS_PREFIX = "/_emulator/"
+
+
+def _template(request: web.Request) -> str | None:
+    resource = request.match_info.route.resource
+    return None if resource is None else resource.canonical
+
+
+@web.middleware
+async def stats_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    template = _template(request)
+    if template is not None and not template.startswith(_HOOKS_PREFIX):
+        request.app[EMULATOR_KEY].stats[route_key(request.method, template)] += 1
+    return await handler(request)
+
+
+def _http_error(request: web.Request, exc: web.HTTPException) -> CtError:
+    if exc.status == 404:
+        message = f"No endpoint matches '{request.method} {request.path}'."
+        return CtError(404, "ResourceNotFound", message)
+    if exc.status == 405:
+        message = f"The method {request.method} is not allowed on '{request.path}'."
+        return CtError(405, "MethodNotAllowed", message)
+    if exc.status == 413:
+        return CtError(413, "InvalidInput", "The request body is too large.")
+    return for_status(exc.status)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except CtError as exc:
+        return web.json_response(exc.body(), status=exc.status)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        error = _http_error(request, exc)
+        return web.json_response(error.body(), status=error.status)
+    except Exception:
+        logger.exception("emulator: unexpected error on %s %s", request.method, request.path)
+        error = CtError(500, "General", "Internal Server Error.")
+        return web.json_response(error.body(), status=500)
+
+
+@web.middleware
+async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith(_HOOKS_PREFIX):
+        status = request.app[EMULATOR_KEY].take_fault(request.method, request.path)
+        if status is not None:
+            raise for_status(status)
+    return await handler(request)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    template = _template(request)
+    if template is not None:
+        scopes = request.app[SCOPES_KEY].get(route_key(request.method, template))
+        if scopes:
+            oauth.authorize(request.app[EMULATOR_KEY], request, scopes)
+    return await handler(request)
+
+
+def create_emulator_app(config: EmulatorConfig | None = None) -> web.Application:
+    """Build the emulator's aiohttp application; its :class:`Emulator` is ``app[EMULATOR_KEY]``."""
+    emulator = Emulator(config)
+    app = web.Application(middlewares=[stats_middleware, error_middleware, fault_middleware, auth_middleware])
+    app[EMULATOR_KEY] = emulator
+    scopes: dict[str, tuple[str, ...]] = {}
+    for route in ROUTES:
+        # No implicit HEAD: every method that reaches a handler is checked by auth_middleware.
+        resource = app.router.add_resource(route.path)
+        resource.add_route(route.method, route.handler)
+        if route.scopes is not None:
+            scopes[route_key(route.method, resource.canonical)] = route.scopes
+    app[SCOPES_KEY] = scopes
+
+    async def close(_: web.Application) -> None:
+        emulator.close()
+
+    app.on_cleanup.append(close)
+    return app

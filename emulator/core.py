@@ -1,0 +1,151 @@
+"""The :class:`Emulator`: state of one emulated project plus the helpers tests call directly.
+
+Every helper does what the matching HTTP endpoint does (same validation, same stored shapes),
+without HTTP. ``clock`` is the time source of every expiry and timestamp; tests may replace it
+to move time forward instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import carts, oauth, sessions
+from .clock import iso
+from .config import EmulatorConfig
+from .errors import OAuthError
+from .fields import JsonObject
+from .store import CARTS, DATA_KINDS, PAYMENT_METHODS, PAYMENTS, Store
+
+
+@dataclass
+class Fault:
+    """The next ``remaining`` requests matching ``pattern`` (and ``method``) answer ``status``."""
+
+    pattern: re.Pattern[str]
+    status: int
+    remaining: int
+    method: str | None = None
+
+
+class Emulator:
+    """One emulated commercetools project: data, issued tokens, call stats and faults."""
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.store = Store(self.config.sqlite_path)
+        self.stats: Counter[str] = Counter()
+        self.faults: list[Fault] = []
+        self.clock: Callable[[], float] = time.time
+
+    def now(self) -> float:
+        """The current POSIX time according to :attr:`clock`."""
+        return self.clock()
+
+    def timestamp(self) -> str:
+        """The current time as a commercetools timestamp."""
+        return iso(self.now())
+
+    # -- data helpers (same rules as the HTTP API) ---------------------------------------------
+
+    def create_cart(
+        self,
+        currency: str = "EUR",
+        line_items: list[dict[str, Any]] | None = None,
+        custom_line_items: list[dict[str, Any]] | None = None,
+        tax_rate: float | None = None,
+        customer_id: str | None = None,
+        anonymous_id: str | None = None,
+        *,
+        tax_included_in_price: bool = False,
+    ) -> JsonObject:
+        """Create a cart. Lines are ``{"name", "centAmount", "quantity"}`` (unit price in cents;
+        the HTTP draft forms ``price``/``money`` are accepted too)."""
+        draft: JsonObject = {
+            "currency": currency,
+            "lineItems": line_items or [],
+            "customLineItems": custom_line_items or [],
+            "taxIncludedInPrice": tax_included_in_price,
+        }
+        optional = {"taxRate": tax_rate, "customerId": customer_id, "anonymousId": anonymous_id}
+        draft |= {k: v for k, v in optional.items() if v is not None}
+        return copy.deepcopy(carts.create_cart(self, draft))
+
+    def create_session(self, cart_id: str, metadata: dict[str, Any] | None = None) -> JsonObject:
+        """Create an ACTIVE session for ``cart_id`` (read shape)."""
+        return copy.deepcopy(sessions.create_session(self, cart_id, metadata))
+
+    def expire_session(self, session_id: str) -> None:
+        """Make a session read as ``EXPIRED`` from now on."""
+        sessions.expire_session(self, session_id)
+
+    def issue_token(self, client_id: str, scopes: list[str] | None = None) -> str:
+        """An access token for a configured client, as ``/oauth/token`` would issue it."""
+        client = self.config.client(client_id)
+        if client is None:
+            raise OAuthError(400, "invalid_client", f"Unknown client '{client_id}'.")
+        return str(oauth.issue(self, client, scopes)["access_token"])
+
+    def get_cart(self, cart_id: str) -> JsonObject | None:
+        """A copy of the stored cart, or None."""
+        return copy.deepcopy(self.store.get(CARTS, cart_id))
+
+    def get_session(self, session_id: str) -> JsonObject | None:
+        """The session as ``GET /{pk}/sessions/{id}`` shows it now, or None."""
+        return copy.deepcopy(sessions.read_session(self, session_id))
+
+    def get_payment(self, payment_id: str) -> JsonObject | None:
+        """A copy of the stored payment, or None."""
+        return copy.deepcopy(self.store.get(PAYMENTS, payment_id))
+
+    def payments(self) -> list[JsonObject]:
+        """Copies of all payments, oldest first."""
+        return copy.deepcopy(self.store.all(PAYMENTS))
+
+    def payment_methods(self) -> list[JsonObject]:
+        """Copies of all payment methods, oldest first."""
+        return copy.deepcopy(self.store.all(PAYMENT_METHODS))
+
+    # -- test hooks ------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Drop carts, sessions, payments, payment methods, stats and faults.
+
+        Clients and issued tokens are kept, so a host holding a cached token keeps working.
+        """
+        self.store.clear(DATA_KINDS)
+        self.faults.clear()
+        self.reset_stats()
+
+    def reset_stats(self) -> None:
+        """Zero the per-route call counts."""
+        self.stats.clear()
+
+    def inject_fault(self, path_regex: str, status: int, times: int = 1, method: str | None = None) -> None:
+        """Answer the next ``times`` requests whose path matches ``path_regex`` (re.search) and
+        whose method is ``method`` (any if None) with ``status``, changing nothing."""
+        self.faults.append(Fault(re.compile(path_regex), status, times, method.upper() if method else None))
+
+    def clear_faults(self) -> None:
+        """Forget every pending fault."""
+        self.faults.clear()
+
+    def take_fault(self, method: str, path: str) -> int | None:
+        """Consume one matching fault: the status to answer, or None."""
+        for fault in self.faults:
+            if fault.method not in (None, method) or not fault.pattern.search(path):
+                continue
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                self.faults.remove(fault)
+            return fault.status
+        return None
+
+    def close(self) -> None:
+        """Release the SQLite file."""
+        self.store.close()
