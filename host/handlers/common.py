@@ -63,7 +63,11 @@ def validate(model: type[M], data: Any) -> M:
 
 async def read_json(request: web.Request, *, empty: Any = None) -> Any:
     """The JSON body. Wrong content type → 415, malformed → 400 InvalidJsonInput, too large → 413."""
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise ApiError("Request body is too large.",
+                       code="RequestTooLarge", status=413) from None
     if not raw.strip():
         if empty is not None:
             return empty

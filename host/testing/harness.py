@@ -97,8 +97,12 @@ class HostClient:
         return str(session["id"])
 
     def oauth_token(self, scopes: list[str] | None = None) -> str:
-        """A bearer token of Checkout's client (``manage_checkout_payment_intents`` by default)."""
-        return self.ct.emulator.issue_token("checkout", scopes)
+        """A bearer token of Checkout's client (``manage_checkout_payment_intents`` by default), reused per
+        scope set as a real client reuses its token."""
+        key = " ".join(scopes or ["default"])
+        if key not in self._tokens:
+            self._tokens[key] = self.ct.emulator.issue_token("checkout", scopes)
+        return self._tokens[key]
 
     def mc_jwt(self, **kwargs: Any) -> str:
         """A Merchant Center JWT the host accepts (pass ``issuer=``, ``expires_in=`` ... to spoil it)."""
