@@ -107,6 +107,9 @@ def cmd_demo_session(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"sessionId": session["id"], "cartId": cart["id"]}))
         return 0
+    if args.id:
+        print(session["id"])
+        return 0
     print(f"cart    {cart['id']}  ({args.amount} {args.currency})\nsession {session['id']}\n")
     print(f"export SESSION={session['id']}")
     print(f"curl -s {host_url}/operations/config -H \"X-Session-Id: $SESSION\"")
@@ -156,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host-url", default=None)
     demo.add_argument("--emulator", default=None, help="the stand-in's URL (default from connector.yaml)")
     demo.add_argument("--json", action="store_true")
+    demo.add_argument("--id", action="store_true", help="print only the session id")
     demo.set_defaults(func=cmd_demo_session)
     tokens = with_config(sub.add_parser("demo-tokens", help="embedded stand-in: an OAuth token and an MC JWT"))
     tokens.add_argument("--emulator", default=None)
