@@ -106,7 +106,7 @@ class OAuth2Auth:
             return cached[1]
         try:
             status, body = await self.client.introspect(token)
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             raise ApiError("Failed to authorize request.") from None
         body = body if isinstance(body, dict) else {}
         if status == 401:
@@ -156,7 +156,7 @@ class JwtAuth:
         try:
             async with self.http.get(self.jwks_url, timeout=aiohttp.ClientTimeout(total=5)) as resp:
                 data = await resp.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             logger.warning("JWKS fetch from %s failed: %s", self.jwks_url, type(exc).__name__)
             return
         keys: dict[str, jwt.PyJWK] = {}

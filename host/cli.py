@@ -129,7 +129,7 @@ def cmd_demo_tokens(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"oauth": token["access_token"], "jwt": jwt_token["token"]}))
         return 0
-    print(f"export CT_TOKEN={token['access_token']}   # manage_checkout_payment_intents, for /operations/payment-intents")
+    print(f"export CT_TOKEN={token['access_token']}   # for /operations/payment-intents and /transactions")
     print(f"export MC_JWT={jwt_token['token']}   # Merchant Center JWT, for /operations/status and payment-components")
     return 0
 

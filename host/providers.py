@@ -26,9 +26,9 @@ from host.models import (
     BalanceResult,
     CaptureMethod,
     CreatePaymentRequest,
-    Money,
     ModificationRequest,
     ModificationResult,
+    Money,
     PaymentEvent,
     PaymentResult,
     PaymentView,
@@ -39,7 +39,6 @@ from host.models import (
     WebhookRequest,
     WebhookResult,
 )
-
 
 
 class ProviderSettings(BaseModel):
@@ -149,10 +148,10 @@ class Provider(abc.ABC):
         self.settings = settings
         self.context = context
 
-    async def startup(self) -> None:
+    async def startup(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """Called once when the host starts, after the HTTP session exists."""
 
-    async def shutdown(self) -> None:
+    async def shutdown(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """Called once when the host stops."""
 
     async def public_config(self, session: SessionInfo) -> Mapping[str, Any]:

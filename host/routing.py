@@ -107,10 +107,10 @@ class Router:
 
 
 def as_payment(bound: Bound[Provider]) -> Bound[PaymentProvider]:
-    assert isinstance(bound.provider, PaymentProvider)  # noqa: S101 - guaranteed by Router._check(kind)
+    assert isinstance(bound.provider, PaymentProvider)
     return bound  # type: ignore[return-value]
 
 
 def as_giftcard(bound: Bound[Provider]) -> Bound[GiftCardProvider]:
-    assert isinstance(bound.provider, GiftCardProvider)  # noqa: S101 - guaranteed by Router._check(kind)
+    assert isinstance(bound.provider, GiftCardProvider)
     return bound  # type: ignore[return-value]

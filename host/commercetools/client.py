@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
 
 from host._version import __version__
 from host.errors import ApiError, ConcurrentModificationError, ResourceNotFoundError, UpstreamError
@@ -136,7 +142,7 @@ class CommercetoolsClient:
         except _Retryable as exc:
             raise UpstreamError("commercetools is not available, try again later", code="ServiceUnavailable",
                                 status=503 if exc.status == 503 else 502) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise UpstreamError(f"commercetools cannot be reached: {type(exc).__name__}",
                                 code="ServiceUnavailable", status=503) from None
 

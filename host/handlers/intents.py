@@ -2,7 +2,7 @@
 
 Each request is one operation and runs in four steps, the Payment's version being the only lock:
 1. read the Payment and pick the instance from its ``paymentInterface``;
-2. check the operation against what is recorded (capture ≤ authorized − captured, refund ≤ captured −
+2. check the operation against what is recorded (capture ≤ authorized - captured, refund ≤ captured -
    refunded, currency) counting in-flight reservations, then write a reservation: a transaction of the
    operation's type in state ``Initial`` whose ``interfaceId`` is the attempt key. Two replicas racing
    for the same amount both write with the version they read; one gets 409, re-reads, and is refused;
@@ -24,13 +24,26 @@ from pydantic import Field
 
 from host.auth import PAYMENT_INTENT_AUTHORITIES
 from host.commercetools.payments import PaymentUpdate, TxDraft, apply_update, view
-from host.errors import ApiError, ConcurrentModificationError, InvalidFieldError, InvalidOperationError, \
-    NotSupportedError
+from host.errors import (
+    ApiError,
+    ConcurrentModificationError,
+    InvalidFieldError,
+    InvalidOperationError,
+    NotSupportedError,
+)
 from host.handlers.checkout import drafts
 from host.handlers.common import Body, read_model
 from host.keys import CT, OAUTH, ROUTER
-from host.models import Money, ModificationRequest, ModificationResult, Operation, Outcome, PaymentView, TxState, \
-    TxType
+from host.models import (
+    ModificationRequest,
+    ModificationResult,
+    Money,
+    Operation,
+    Outcome,
+    PaymentView,
+    TxState,
+    TxType,
+)
 from host.providers import GiftCardProvider, PaymentProvider, Provider
 
 _IN_FLIGHT = (TxState.SUCCESS, TxState.PENDING, TxState.INITIAL)
@@ -144,7 +157,7 @@ async def call_provider(provider: Provider, requested: str, request: Modificatio
         if request.operation != Operation.REFUND:
             raise NotSupportedError(f"Gift-card payments do not support {request.operation.value}.")
         return await provider.refund(request)
-    assert isinstance(provider, PaymentProvider)  # noqa: S101 - the two provider kinds
+    assert isinstance(provider, PaymentProvider)
     if requested == Operation.REVERSE.value:
         return await provider.reverse(request)
     method = {Operation.CAPTURE: provider.capture, Operation.CANCEL: provider.cancel,

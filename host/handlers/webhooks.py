@@ -127,22 +127,22 @@ def plugin_handler(route: Route, instance_id: str | None) -> Any:
 
 def setup(app: web.Application, bound_instances: list[Bound[Provider]]) -> None:
     app.router.add_post("/webhooks/{instance}", webhook)
-    shared: dict[tuple[str, str], Route] = {}
+    shared: dict[tuple[str, str], dict[str, Route]] = {}
     for bound in bound_instances:
         for route in bound.provider.routes():
             app.router.add_route(route.method, f"/plugins/{bound.id}{route.path}", plugin_handler(route, bound.id))
             if route.auth == "session":
-                shared.setdefault((route.method, route.path), route)
-    for (method, path), route in shared.items():
+                shared.setdefault((route.method, route.path), {})[bound.id] = route
+    for (method, path), by_instance in shared.items():
         # one mount for every instance declaring it; the session's paymentInterface picks the instance
-        app.router.add_route(method, path, _dispatch_shared(method, path))
+        app.router.add_route(method, path, _dispatch_shared(method, by_instance))
 
 
-def _dispatch_shared(method: str, path: str) -> Any:
+def _dispatch_shared(method: str, by_instance: dict[str, Route]) -> Any:
     async def handle(request: web.Request) -> web.StreamResponse:
         session = await request.app[SESSION_AUTH].authenticate(request)
         bound = request.app[ROUTER].for_interface(session.payment_interface, None)
-        route = next((r for r in bound.provider.routes() if r.method == method and r.path == path), None)
+        route = by_instance.get(bound.id)
         if route is None:
             raise ResourceNotFoundError(f"Route {method}:{request.path} is not offered by "
                                         f"'{bound.payment_interface}'.")

@@ -80,7 +80,7 @@ class HostClient:
 
     @property
     def app(self) -> web.Application:
-        return self.client.app  # type: ignore[return-value]
+        return self.client.app
 
     def cart(self, amount: int = 5950, currency: str = "EUR", **kwargs: Any) -> dict[str, Any]:
         items = [{"name": "Test item", "centAmount": amount, "quantity": 1}]
@@ -110,7 +110,7 @@ class HostClient:
 
     def payment(self, payment_id: str) -> dict[str, Any]:
         found = self.ct.emulator.get_payment(payment_id)
-        assert found is not None, f"no payment {payment_id}"  # noqa: S101 - a test helper
+        assert found is not None, f"no payment {payment_id}"
         return found
 
     async def pay(self, session_id: str, body: Mapping[str, Any] | None = None) -> aiohttp.ClientResponse:

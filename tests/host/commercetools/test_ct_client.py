@@ -9,7 +9,12 @@ import pytest
 from host.commercetools.amounts import amount_to_pay
 from host.commercetools.client import CommercetoolsClient, join_url
 from host.commercetools.payments import PaymentUpdate, TxDraft, apply_update
-from host.errors import ConcurrentModificationError, InvalidOperationError, ResourceNotFoundError, UpstreamError
+from host.errors import (
+    ConcurrentModificationError,
+    InvalidOperationError,
+    ResourceNotFoundError,
+    UpstreamError,
+)
 from host.models import Money, TxState, TxType
 from host.testing.harness import RunningEmulator
 

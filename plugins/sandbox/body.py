@@ -1,0 +1,80 @@
+"""The ``POST /payments`` body of the sandbox, wire-compatible with the payment template's mock::
+
+    {"paymentMethod": {"type": "card"|"invoice"|"purchaseorder"|"customtestmethod",
+                       "poNumber"?: str, "invoiceMemo"?: str},
+     "paymentOutcome": "Authorized"|"Rejected"}
+
+Validation errors become the host's errors (CONTRACT.md §4.3): a missing field is ``RequiredField`` with
+the property name, a value outside an enum or of the wrong type is ``InvalidField`` with the dotted path,
+``invalidValue`` and (for enums) ``allowedValues``. Unknown extra fields are ignored, as the template does.
+
+A merchant-initiated (recurring) payment from ``POST /operations/transactions`` arrives with the body the host
+builds, ``{"paymentMethod": {"type", "token", "storedPaymentMethodId"}, "recurring": true}``: no shopper
+chose an outcome, so it is authorized, and a purchase order needs no ``poNumber`` again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+
+from host import ApiError, InvalidFieldError, RequiredFieldError
+
+METHODS = ("card", "invoice", "purchaseorder", "customtestmethod")
+OUTCOMES = ("Authorized", "Rejected")
+_ALLOWED: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("paymentMethod", "type"): METHODS,
+    ("paymentOutcome",): OUTCOMES,
+}
+
+
+class PaymentMethodBody(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    type: Literal["card", "invoice", "purchaseorder", "customtestmethod"]
+    po_number: str | None = Field(None, alias="poNumber")
+    invoice_memo: str | None = Field(None, alias="invoiceMemo")
+
+
+class PaymentBody(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    payment_method: PaymentMethodBody = Field(alias="paymentMethod")
+    payment_outcome: Literal["Authorized", "Rejected"] = Field(alias="paymentOutcome")
+    recurring: StrictBool = False
+
+    @property
+    def authorized(self) -> bool:
+        return self.payment_outcome == "Authorized"
+
+
+def _to_api_error(exc: ValidationError) -> ApiError:
+    error = exc.errors()[0]
+    loc = tuple(str(part) for part in error["loc"])
+    path = ".".join(loc)
+    if error["type"] == "missing":
+        return RequiredFieldError(loc[-1])
+    value = error.get("input")
+    allowed = _ALLOWED.get(loc)
+    if allowed is not None and error["type"] == "literal_error":
+        return InvalidFieldError(path, f"The value {value} is not valid for field {path}.",
+                                 invalidValue=value, allowedValues=list(allowed))
+    return InvalidFieldError(path, f"The value {value!r} is not valid for field {path}: {error['msg']}.",
+                             invalidValue=value)
+
+
+def parse_body(body: Mapping[str, Any]) -> PaymentBody:
+    """Validate a ``POST /payments`` body or raise the host's 400 error for the first problem."""
+    data = dict(body)
+    if data.get("recurring") is True:
+        data.setdefault("paymentOutcome", "Authorized")
+    try:
+        parsed = PaymentBody.model_validate(data)
+    except ValidationError as exc:
+        raise _to_api_error(exc) from None
+    if (parsed.payment_method.type == "purchaseorder" and not parsed.payment_method.po_number
+            and not parsed.recurring):
+        raise RequiredFieldError("poNumber")
+    return parsed

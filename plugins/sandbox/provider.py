@@ -1,0 +1,193 @@
+"""The sandbox card PSP: a ``PaymentProvider`` that needs no account anywhere.
+
+Wire-compatible with the payment template's mock (CONTRACT.md §5.1): the enabler sends
+``{"paymentMethod": {"type": ...}, "paymentOutcome": "Authorized"|"Rejected"}`` and the outcome is what it
+asked for. Three modes (``settings.mode``):
+
+* ``sync``: authorization and every modification are answered at once (approved).
+* ``async``: authorization is synchronous; capture / cancel / refund answer ``received`` and a signed
+  webhook (``plugins.sandbox.webhooks``) settles them after ``webhookDelay`` seconds.
+* ``offsite``: authorization happens on a hosted payment page (``plugins.sandbox.hosted``).
+
+Every simulated PSP call goes through the fault injector (latency, errors, timeouts; ``faults``).
+Results are remembered by idempotency key, like a real PSP: a retried call with the same key gets the
+same PSP reference back and schedules no second webhook. That memory is the sandbox PSP's own state, in
+this process only (a real PSP keeps it on its side); the host itself stays stateless.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from host import (
+    Capabilities,
+    CaptureMethod,
+    CreatePaymentRequest,
+    ModificationRequest,
+    ModificationResult,
+    Outcome,
+    PaymentProvider,
+    PaymentResult,
+    ProviderContext,
+    ProviderError,
+    ProviderSettings,
+    Route,
+    SessionInfo,
+    StatusCheck,
+    TransactionResult,
+    TxState,
+    TxType,
+    WebhookRequest,
+    WebhookResult,
+)
+from plugins.sandbox.body import METHODS, PaymentBody, parse_body
+from plugins.sandbox.faults import FaultInjector
+from plugins.sandbox.hosted import HostedPages
+from plugins.sandbox.settings import SandboxSettings
+from plugins.sandbox.signing import SIGNATURE_HEADER, TOKEN_TTL_SECONDS, HostedToken, make_token, verify
+from plugins.sandbox.webhooks import WebhookSender, build_event, parse_event
+
+logger = logging.getLogger(__name__)
+
+V = TypeVar("V")
+
+#: How many results the sandbox remembers for idempotent retries (oldest forgotten first).
+IDEMPOTENCY_MEMORY = 10_000
+_MODIFICATIONS: dict[str, tuple[str, TxType]] = {
+    "capture": ("capture", TxType.CHARGE),
+    "cancel": ("cancel", TxType.CANCEL_AUTHORIZATION),
+    "refund": ("refund", TxType.REFUND),
+}
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == wanted), None)
+
+
+class SandboxProvider(PaymentProvider):
+    """``plugin: sandbox``. See the module docstring and ``SandboxSettings``."""
+
+    Settings: ClassVar[type[ProviderSettings]] = SandboxSettings
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        methods=frozenset(METHODS), webhooks=True, async_modifications=True)
+
+    def __init__(self, settings: ProviderSettings, context: ProviderContext) -> None:
+        if not isinstance(settings, SandboxSettings):
+            raise TypeError(f"SandboxProvider needs SandboxSettings, got {type(settings).__name__}")
+        super().__init__(settings, context)
+        self.options = settings
+        self.clock = time.time
+        self._secret = settings.webhook_secret.get_secret_value()
+        self.faults = FaultInjector(name="Sandbox PSP", latency=settings.latency,
+                                    error_rate=settings.error_rate, timeout_rate=settings.timeout_rate,
+                                    timeout=settings.timeout, seed=settings.seed)
+        self._webhooks = WebhookSender(lambda: self.context.http, context.webhook_url, self._secret,
+                                       settings.webhook_delay)
+        self._hosted = HostedPages(self._secret, lambda: self.clock())
+        self._created: OrderedDict[str, PaymentResult] = OrderedDict()
+        self._modified: OrderedDict[str, ModificationResult] = OrderedDict()
+
+    async def shutdown(self) -> None:
+        await self._webhooks.close()
+
+    @property
+    def pending_webhooks(self) -> int:
+        """Webhooks scheduled and not yet delivered (or given up)."""
+        return self._webhooks.pending
+
+    async def public_config(self, session: SessionInfo) -> Mapping[str, Any]:
+        return {"clientKey": self.options.client_key, "environment": self.options.environment,
+                "storedPaymentMethodsConfig": {"isEnabled": False}}
+
+    async def status(self) -> StatusCheck:
+        details = {"mode": self.options.mode, "paymentMethods": sorted(self.context.methods)}
+        try:
+            await self.faults.call("status")
+        except ProviderError as exc:
+            return StatusCheck("Sandbox Payment API", "DOWN", message=exc.message, details=details)
+        return StatusCheck("Sandbox Payment API", "UP", details=details)
+
+    def routes(self) -> Sequence[Route]:
+        return self._hosted.routes() if self.options.mode == "offsite" else ()
+
+    def payment_method(self, body: Mapping[str, Any]) -> str | None:
+        """Validates the whole body here, before the host creates a Payment, and returns its type."""
+        return parse_body(body).payment_method.type
+
+    async def create_payment(self, request: CreatePaymentRequest) -> PaymentResult:
+        body = parse_body(request.body)
+        await self.faults.call("create_payment")
+        cached = self._created.get(request.idempotency_key)
+        if cached is not None:
+            return cached
+        reference = f"sandbox-{uuid.uuid4()}"
+        if self.options.mode == "offsite" and not body.recurring:  # no shopper to send to a page
+            result = self._offsite(request, reference)
+        else:
+            result = PaymentResult(psp_reference=reference,
+                                   transactions=self._authorize(request, body, reference))
+        _remember(self._created, request.idempotency_key, result)
+        logger.info("sandbox %s: payment %s %s (%s)", self.context.instance_id, request.payment.id,
+                    "redirected" if result.response else body.payment_outcome, reference)
+        return result
+
+    @staticmethod
+    def _authorize(request: CreatePaymentRequest, body: PaymentBody,
+                   reference: str) -> tuple[TransactionResult, ...]:
+        state = TxState.SUCCESS if body.authorized else TxState.FAILURE
+        txs = [TransactionResult(TxType.AUTHORIZATION, state, request.amount, reference)]
+        if body.authorized and request.capture_method == CaptureMethod.AUTOMATIC:
+            charge = TransactionResult(TxType.CHARGE, TxState.SUCCESS, request.amount, f"{reference}:charge")
+            txs.append(charge)
+        return tuple(txs)
+
+    def _offsite(self, request: CreatePaymentRequest, reference: str) -> PaymentResult:
+        token = make_token(self._secret, HostedToken(
+            payment_id=request.payment.id, psp_reference=reference, amount=request.amount,
+            capture_method=request.capture_method, merchant_return_url=request.session.merchant_return_url,
+            expires_at=int(self.clock()) + TOKEN_TTL_SECONDS))
+        url = f"{self.context.base_url}/plugins/{self.context.instance_id}/hosted/{token}"
+        initial = TransactionResult(TxType.AUTHORIZATION, TxState.INITIAL, request.amount, reference)
+        return PaymentResult(psp_reference=reference, transactions=(initial,), response={"redirectUrl": url})
+
+    async def capture(self, request: ModificationRequest) -> ModificationResult:
+        return await self._modify(request, "capture")
+
+    async def cancel(self, request: ModificationRequest) -> ModificationResult:
+        return await self._modify(request, "cancel")
+
+    async def refund(self, request: ModificationRequest) -> ModificationResult:
+        return await self._modify(request, "refund")
+
+    async def _modify(self, request: ModificationRequest, operation: str) -> ModificationResult:
+        await self.faults.call(operation)
+        cached = self._modified.get(request.idempotency_key)
+        if cached is not None:
+            return cached
+        kind, tx_type = _MODIFICATIONS[operation]
+        reference = f"sandbox-{kind}-{uuid.uuid4()}"
+        if self.options.mode == "async":
+            self._webhooks.schedule(build_event(kind, tx_type, request.payment.id, reference, request.amount))
+            result = ModificationResult(Outcome.RECEIVED, reference)
+        else:
+            result = ModificationResult(Outcome.APPROVED, reference)
+        _remember(self._modified, request.idempotency_key, result)
+        logger.info("sandbox %s: %s of %s on payment %s %s (%s)", self.context.instance_id, kind,
+                    request.amount, request.payment.id, result.outcome.value, reference)
+        return result
+
+    async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
+        verify(self._secret, _header(request.headers, SIGNATURE_HEADER), request.body, now=self.clock())
+        return WebhookResult(events=(parse_event(request.body),))
+
+
+def _remember(memory: OrderedDict[str, V], key: str, value: V) -> None:
+    memory[key] = value
+    while len(memory) > IDEMPOTENCY_MEMORY:
+        memory.popitem(last=False)
