@@ -23,7 +23,7 @@ from aiohttp import web
 from pydantic import Field
 
 from host.auth import PAYMENT_INTENT_AUTHORITIES
-from host.commercetools.payments import PaymentUpdate, TxDraft, apply_update, view
+from host.commercetools.payments import PaymentUpdate, TxDraft, apply_update, build_actions, view
 from host.errors import (
     ApiError,
     ConcurrentModificationError,
@@ -189,8 +189,10 @@ async def payment_intent(request: web.Request) -> web.Response:
         tx_type = _TYPE[operation]
         if replay is None:
             reservation = TxDraft(tx_type, TxState.INITIAL, amount, interface_id=reservation_key)
+            # a plain versioned write, not apply_update: on a 409 the limits must be checked again
             try:
-                raw = await apply_update(ct, payment_id, PaymentUpdate([reservation]), payment=raw)
+                raw = await ct.update_payment(payment_id, int(raw["version"]),
+                                              build_actions(raw, PaymentUpdate([reservation])))
             except ConcurrentModificationError:
                 raw = await ct.get_payment(payment_id)
                 continue
