@@ -51,7 +51,7 @@ def test_readme_walkthrough_works_by_copy_paste(tmp_path: Path) -> None:
         deadline = time.monotonic() + 20
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)  # noqa: S310 - loopback
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
                 break
             except OSError:
                 assert server.poll() is None, log.read_text()

@@ -201,7 +201,7 @@ async def test_capture_limit_holds_across_two_replicas(connector_host: MakeHost,
     action = {"action": "capturePayment", "amount": _money(3000)}
     results = await asyncio.gather(*(replica.intent(pid, action) for replica in [host, other] * 4))
     approved = [r for r in results if r.status == 200]
-    assert len(approved) == 3                              # 3 × 3000 ≤ 10000 < 4 × 3000
+    assert len(approved) == 3                              # 3 x 3000 <= 10000 < 4 x 3000
     assert all(r.status in (400, 409) for r in results if r.status != 200)
     charges = [t for t in _txs(host, pid) if t[0] == "Charge"]
     assert charges == [("Charge", "Success", 3000)] * 3
