@@ -9,8 +9,9 @@ Each request is one operation and runs in four steps, the Payment's version bein
 3. call the provider with an idempotency key derived from that attempt key;
 4. record the outcome on the reservation (``Success``/``Pending``/``Failure`` + the PSP reference).
 An ``Idempotency-Key`` request header makes the attempt key stable: a replay answers the recorded outcome
-without calling the PSP again. A crash between 3 and 4 leaves the reservation ``Initial``: the amount
-stays blocked (never double-charged) until an operator or the PSP's webhook settles it.
+without calling the PSP again. A PSP refusal (4xx) marks the reservation ``Failure``; an unknown outcome
+(5xx, timeout) or a crash between 3 and 4 leaves it ``Initial``: the amount stays blocked (never charged
+or refunded twice), and a replay with the same ``Idempotency-Key`` calls the PSP again with the same key.
 """
 
 from __future__ import annotations
@@ -205,9 +206,13 @@ async def payment_intent(request: web.Request) -> web.Response:
                                        or body.merchantReference)
     try:
         result = await call_provider(bound.provider, action.action, modification)
-    except ApiError:
-        await apply_update(ct, payment_id, PaymentUpdate([TxDraft(tx_type, TxState.FAILURE, amount,
-                                                                  interface_id=reservation_key)]))
+    except ApiError as exc:
+        if exc.status < 500:
+            # the PSP definitely refused: free the reserved amount
+            await apply_update(ct, payment_id, PaymentUpdate([TxDraft(tx_type, TxState.FAILURE, amount,
+                                                                      interface_id=reservation_key)]))
+        # else the outcome is unknown (timeout, 5xx): the reservation stays Initial and keeps the amount
+        # blocked; a retry with the same Idempotency-Key repeats the PSP call with the same PSP key
         raise
     txs = [TxDraft(tx_type, result.outcome.state, amount, result.psp_reference, reservation_key),
            *drafts(result.transactions, amount, None)]

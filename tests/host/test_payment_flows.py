@@ -243,3 +243,21 @@ async def test_redeem_then_refund_restores_the_balance(host: HostClient) -> None
     assert (await _balance(host, "GC-50"))[1]["amount"] == _money(5000)
     resp = await host.intent(pid, {"action": "capturePayment", "amount": _money(1)})
     assert resp.status == 400 and "does not support capturing" in (await resp.json())["message"]
+
+
+async def test_unknown_psp_outcome_keeps_the_amount_blocked(connector_host: MakeHost) -> None:
+    """A PSP 5xx may hide a capture that happened: the reservation stays Initial, so the same amount cannot be
+    captured again under another attempt, and nothing is double-charged."""
+    host = await connector_host("flaky: {plugin: sandbox, paymentInterface: flaky, settings: {errorRate: 1}}\n")
+    token = host.ct.emulator.issue_token("connector")
+    async with host.client.session.post(
+            f"{host.ct.url}/test-project/payments", headers={"Authorization": f"Bearer {token}"},
+            json={"amountPlanned": _money(5000), "paymentMethodInfo": {"paymentInterface": "flaky"},
+                  "transactions": [{"type": "Authorization", "state": "Success", "amount": _money(5000),
+                                    "interactionId": "auth-1"}]}) as resp:
+        pid = (await resp.json())["id"]
+    failed = await host.intent(pid, {"action": "capturePayment", "amount": _money(5000)})
+    assert failed.status == 502
+    assert _txs(host, pid) == [("Authorization", "Success", 5000), ("Charge", "Initial", 5000)]
+    again = await host.intent(pid, {"action": "capturePayment", "amount": _money(1)})
+    assert again.status == 400 and "capturable 0" in (await again.json())["message"]

@@ -1,0 +1,220 @@
+"""Stripe webhook events → ``PaymentEvent``: pure mapping, no I/O.
+
+The interaction ids are the same ones the synchronous results use (see ``provider.py``), so the host's
+consolidating update merges a webhook with the transaction a modification already recorded instead of
+adding a second one:
+
+==============================================  ===============================  =======================
+event                                           transaction(s)                   interactionId
+==============================================  ===============================  =======================
+payment_intent.amount_capturable_updated        Authorization Success            PaymentIntent id
+payment_intent.succeeded                        Authorization Success            PaymentIntent id
+                                                + Charge Success                 Charge id
+payment_intent.payment_failed                   Authorization Failure            PaymentIntent id
+payment_intent.canceled                         CancelAuthorization Success      PaymentIntent id
+charge.captured                                 Charge Success                   Charge id
+charge.refunded (refunds expanded)              Refund per refund, by status     Refund id
+refund.created / .updated / .failed,            Refund, by status                Refund id
+charge.refund.updated
+charge.dispute.created                          Chargeback Success               Dispute id
+charge.dispute.closed (won / warning_closed)    Chargeback Failure               Dispute id
+==============================================  ===============================  =======================
+
+Anything else maps to no event: acknowledged, nothing recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from host import Money, PaymentEvent, TransactionResult, TxState, TxType
+
+Obj = Mapping[str, Any]
+
+REFUND_STATES: Mapping[str, TxState] = {
+    "succeeded": TxState.SUCCESS,
+    "pending": TxState.PENDING,
+    "requires_action": TxState.PENDING,
+    "failed": TxState.FAILURE,
+    "canceled": TxState.FAILURE,
+}
+
+#: The event types to enable on a Stripe webhook endpoint (documented in docs/plugins/stripe.md).
+HANDLED_EVENTS: tuple[str, ...] = (
+    "payment_intent.amount_capturable_updated",
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+    "charge.captured",
+    "charge.refunded",
+    "charge.refund.updated",
+    "refund.created",
+    "refund.updated",
+    "refund.failed",
+    "charge.dispute.created",
+    "charge.dispute.closed",
+)
+
+
+def ref(value: Any) -> str | None:
+    """The id of an expandable field: a string id, or an expanded object's ``id``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
+        return str(value["id"])
+    return None
+
+
+def _money(amount: Any, obj: Obj) -> Money | None:
+    currency = obj.get("currency")
+    if isinstance(amount, bool) or not isinstance(amount, int) or not isinstance(currency, str):
+        return None
+    return Money(amount, currency.upper())
+
+
+def _ct_payment_id(obj: Obj) -> str | None:
+    metadata = obj.get("metadata")
+    if isinstance(metadata, Mapping):
+        value = metadata.get("ct_payment_id")
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _method(charge: Any) -> str | None:
+    if isinstance(charge, Mapping):
+        details = charge.get("payment_method_details")
+        if isinstance(details, Mapping) and isinstance(details.get("type"), str):
+            return str(details["type"])
+    return None
+
+
+def _event(obj: Obj, psp_reference: str | None, *txs: TransactionResult,
+           method: str | None = None) -> PaymentEvent | None:
+    if not txs or any(tx.interaction_id is None for tx in txs) \
+            or (psp_reference is None and _ct_payment_id(obj) is None):
+        return None
+    return PaymentEvent(transactions=tuple(txs), payment_id=_ct_payment_id(obj),
+                        psp_reference=psp_reference, method=method)
+
+
+def _latest_charge(pi: Obj) -> Any:
+    """``latest_charge``; endpoints on API versions before 2022-11-15 send ``charges.data`` instead."""
+    if pi.get("latest_charge") is not None:
+        return pi["latest_charge"]
+    charges = pi.get("charges")
+    data = charges.get("data") if isinstance(charges, Mapping) else None
+    return data[0] if isinstance(data, list) and data else None
+
+
+def _received(pi: Obj) -> Money | None:
+    """``amount_received``; else the expanded charge's ``amount_captured``; else ``amount``."""
+    charge = _latest_charge(pi)
+    captured = charge.get("amount_captured") if isinstance(charge, Mapping) else None
+    for amount in (pi.get("amount_received"), captured, pi.get("amount")):
+        money = _money(amount, pi)
+        if money is not None:
+            return money
+    return None
+
+
+def _capturable(pi: Obj) -> PaymentEvent | None:
+    if pi.get("amount_capturable") == 0:
+        return None                  # nothing (left) to capture: not an authorization
+    amount = _money(pi.get("amount_capturable"), pi) or _money(pi.get("amount"), pi)
+    return _event(pi, ref(pi), TransactionResult(TxType.AUTHORIZATION, TxState.SUCCESS, amount, ref(pi)),
+                  method=_method(_latest_charge(pi)))
+
+
+def _succeeded(pi: Obj) -> PaymentEvent | None:
+    charge = _latest_charge(pi)
+    authorized = _money(pi.get("amount"), pi)
+    return _event(pi, ref(pi),
+                  TransactionResult(TxType.AUTHORIZATION, TxState.SUCCESS, authorized, ref(pi)),
+                  TransactionResult(TxType.CHARGE, TxState.SUCCESS, _received(pi), ref(charge) or ref(pi)),
+                  method=_method(charge))
+
+
+def _failed(pi: Obj) -> PaymentEvent | None:
+    amount = _money(pi.get("amount"), pi)
+    return _event(pi, ref(pi), TransactionResult(TxType.AUTHORIZATION, TxState.FAILURE, amount, ref(pi)))
+
+
+def _canceled(pi: Obj) -> PaymentEvent | None:
+    return _event(pi, ref(pi), TransactionResult(TxType.CANCEL_AUTHORIZATION, TxState.SUCCESS,
+                                                 _money(pi.get("amount"), pi), ref(pi)))
+
+
+def _captured(charge: Obj) -> PaymentEvent | None:
+    amount = _money(charge.get("amount_captured"), charge) or _money(charge.get("amount"), charge)
+    return _event(charge, ref(charge.get("payment_intent")),
+                  TransactionResult(TxType.CHARGE, TxState.SUCCESS, amount, ref(charge)),
+                  method=_method(charge))
+
+
+def _refund_tx(refund: Obj) -> TransactionResult | None:
+    state = REFUND_STATES.get(str(refund.get("status")))
+    if state is None or ref(refund) is None:
+        return None
+    return TransactionResult(TxType.REFUND, state, _money(refund.get("amount"), refund), ref(refund))
+
+
+def _charge_refunded(charge: Obj) -> PaymentEvent | None:
+    # Since API version 2022-11-15 ``refunds`` is not part of the charge in events: then nothing is
+    # written here and refund.created / refund.updated carry each refund.
+    refunds = charge.get("refunds")
+    data = refunds.get("data") if isinstance(refunds, Mapping) else None
+    txs = [tx for tx in (_refund_tx(r) for r in data or () if isinstance(r, Mapping)) if tx is not None]
+    return _event(charge, ref(charge.get("payment_intent")), *txs, method=_method(charge))
+
+
+def _refund(refund: Obj) -> PaymentEvent | None:
+    tx = _refund_tx(refund)
+    if tx is None:
+        return None
+    return _event(refund, ref(refund.get("payment_intent")), tx)
+
+
+def _dispute_closed(dispute: Obj) -> PaymentEvent | None:
+    # won: the funds came back, so the chargeback did not happen; warning_closed: it was only an
+    # inquiry. lost: the chargeback stands (the Success written at creation stays).
+    state = {"won": TxState.FAILURE, "warning_closed": TxState.FAILURE,
+             "lost": TxState.SUCCESS}.get(str(dispute.get("status")))
+    if state is None:
+        return None
+    amount = _money(dispute.get("amount"), dispute)
+    return _event(dispute, ref(dispute.get("payment_intent")),
+                  TransactionResult(TxType.CHARGEBACK, state, amount, ref(dispute)))
+
+
+def _dispute_created(dispute: Obj) -> PaymentEvent | None:
+    amount = _money(dispute.get("amount"), dispute)
+    return _event(dispute, ref(dispute.get("payment_intent")),
+                  TransactionResult(TxType.CHARGEBACK, TxState.SUCCESS, amount, ref(dispute)))
+
+
+MAPPERS: Mapping[str, Callable[[Obj], PaymentEvent | None]] = {
+    "payment_intent.amount_capturable_updated": _capturable,
+    "payment_intent.succeeded": _succeeded,
+    "payment_intent.payment_failed": _failed,
+    "payment_intent.canceled": _canceled,
+    "charge.captured": _captured,
+    "charge.refunded": _charge_refunded,
+    "charge.refund.updated": _refund,
+    "refund.created": _refund,
+    "refund.updated": _refund,
+    "refund.failed": _refund,
+    "charge.dispute.created": _dispute_created,
+    "charge.dispute.closed": _dispute_closed,
+}
+
+
+def map_event(event: Obj) -> PaymentEvent | None:
+    """The ``PaymentEvent`` of a verified Stripe event, or None when it records nothing."""
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, Mapping) else None
+    mapper = MAPPERS.get(str(event.get("type")))
+    if mapper is None or not isinstance(obj, Mapping):
+        return None
+    return mapper(obj)

@@ -1,0 +1,289 @@
+"""The Stripe provider: one PaymentIntent per commercetools Payment.
+
+Interaction ids (the key the host consolidates transactions on) are the same in synchronous results and
+in webhooks (``events.py``), so a modification and its webhook never count twice:
+
+* authorization, cancel: the PaymentIntent id (``pi_...``);
+* capture: the Charge id (``ch_...``, the PaymentIntent's ``latest_charge``);
+* refund: the Refund id (``re_...``), one per refund, so partial refunds never collapse;
+* a modification Stripe refused: ``{pi}:{operation}:failed:{idempotency key}``, unique per attempt.
+
+Every mutating call carries ``request.idempotency_key`` as Stripe's ``Idempotency-Key``: the SDK's own
+retries and a retried host request reuse it (Stripe replays the first answer), a new attempt has a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, cast
+
+import aiohttp
+import stripe
+
+from host import (
+    Capabilities,
+    CaptureMethod,
+    CreatePaymentRequest,
+    InvalidOperationError,
+    ModificationRequest,
+    ModificationResult,
+    Outcome,
+    PaymentProvider,
+    PaymentResult,
+    ProviderContext,
+    ProviderSettings,
+    Route,
+    SessionInfo,
+    StatusCheck,
+    TransactionResult,
+    TxState,
+    TxType,
+    WebhookRequest,
+    WebhookResult,
+    WebhookSignatureError,
+)
+from plugins.stripe.body import parse_body, payment_method_type
+from plugins.stripe.errors import provider_error, redact, stripe_code, stripe_message
+from plugins.stripe.events import REFUND_STATES, map_event
+from plugins.stripe.routes import element_routes
+from plugins.stripe.settings import StripeSettings
+
+if TYPE_CHECKING:
+    from stripe import RequestOptions
+    from stripe.params import PaymentIntentCreateParams, RefundCreateParams
+
+METHODS = ("payment", "expressCheckout")
+STATUS_CHECK = "Stripe Status check"
+#: PaymentIntent statuses after which an older ``payment_failed`` must not flip the Authorization.
+_PAST_FAILURE = frozenset({"succeeded", "requires_capture", "processing"})
+#: From this API version on Stripe refuses ``payment_method_types`` on create and takes
+#: ``allowed_payment_method_types`` (2026-07-29.dahlia added it, 2026-09-30.endive removed the old one).
+_ALLOWED_TYPES_SINCE = "2026-07-29"
+
+class StripeProvider(PaymentProvider):
+    """A ``connector.yaml`` instance with ``plugin: stripe``."""
+
+    Settings: ClassVar[type[ProviderSettings]] = StripeSettings
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        methods=frozenset(METHODS), partial_capture=True, multiple_capture=False, refund=True,
+        partial_refund=True, multiple_refund=True, cancel=True, webhooks=True, async_modifications=True)
+
+    def __init__(self, settings: ProviderSettings, context: ProviderContext) -> None:
+        if not isinstance(settings, StripeSettings):
+            raise TypeError(f"StripeProvider needs StripeSettings, not {type(settings).__name__}")
+        super().__init__(settings, context)
+        self.config = settings
+        self.log = context.logger
+        self._session: aiohttp.ClientSession | None = None
+        self._client: stripe.StripeClient | None = None
+
+    # -- life cycle ---------------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Build this instance's own client: its key, its pinned version, its keep-alive session."""
+        timeout = aiohttp.ClientTimeout(total=self.config.request_timeout)
+        self._session = aiohttp.ClientSession(timeout=timeout)
+        self._client = stripe.StripeClient(
+            self.config.secret_key.get_secret_value(),
+            stripe_version=self.config.api_version,
+            max_network_retries=self.config.max_network_retries,
+            http_client=stripe.AIOHTTPClient(session=self._session, timeout=timeout),
+            base_addresses={"api": self.config.api_base} if self.config.api_base else None,
+        )
+
+    async def shutdown(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        self._session = self._client = None
+
+    @property
+    def client(self) -> stripe.StripeClient:
+        if self._client is None:
+            raise RuntimeError("StripeProvider.startup() has not run")
+        return self._client
+
+    # -- enabler-facing -----------------------------------------------------------------------------
+
+    def payment_method(self, body: Mapping[str, Any]) -> str | None:
+        """``paymentMethod.type`` when it names one of our components, else the instance's default."""
+        requested = payment_method_type(body)
+        if requested in METHODS:
+            return requested
+        enabled = self.context.methods
+        return "payment" if "payment" in enabled else min(enabled, default="payment")
+
+    def payment_components(self, methods: frozenset[str]) -> Mapping[str, list[dict[str, Any]]]:
+        return {
+            "dropins": [{"type": "embedded"}] if "payment" in methods else [],
+            "components": [{"type": "payment"}] if "payment" in methods else [],
+            "express": [{"type": "expressCheckout"}] if "expressCheckout" in methods else [],
+        }
+
+    async def public_config(self, session: SessionInfo) -> Mapping[str, Any]:
+        key = self.config.publishable_key
+        return {"clientKey": key, "environment": self.config.publishable_mode, "publishableKey": key}
+
+    def routes(self) -> Sequence[Route]:
+        return element_routes(self.config, self.context)
+
+    async def status(self) -> StatusCheck:
+        details: dict[str, Any] = {"mode": self.config.mode, "apiVersion": self.config.api_version}
+        try:
+            balance = await self.client.v1.balance.retrieve_async(options={"max_network_retries": 0})
+        except stripe.StripeError as exc:
+            return StatusCheck(STATUS_CHECK, "DOWN", stripe_message(exc),
+                               {**details, "httpStatus": exc.http_status, "code": stripe_code(exc)})
+        except Exception as exc:
+            return StatusCheck(STATUS_CHECK, "DOWN", f"{type(exc).__name__}: {redact(str(exc))}", details)
+        return StatusCheck(STATUS_CHECK, "UP", None, {**details, "livemode": bool(balance.livemode)})
+
+    # -- payments -----------------------------------------------------------------------------------
+
+    async def create_payment(self, request: CreatePaymentRequest) -> PaymentResult:
+        """Create the PaymentIntent (never confirmed here: the browser confirms it with Stripe.js)."""
+        body = parse_body(request.body)
+        metadata = {"ct_payment_id": request.payment.id, "cart_id": request.session.cart_id}
+        if self.config.project_key:
+            metadata["ct_project_key"] = self.config.project_key
+        # Built untyped: the SDK's TypedDicts describe its own pin (2026-10-28.endive), not ours.
+        types_param = ("allowed_payment_method_types" if self.config.api_version[:10] >= _ALLOWED_TYPES_SINCE
+                       else "payment_method_types")
+        params: dict[str, Any] = {
+            "amount": request.amount.cent_amount,
+            "currency": request.amount.currency.lower(),
+            "capture_method": "manual" if request.capture_method == CaptureMethod.MANUAL else "automatic",
+            types_param: list(self.config.payment_method_types),
+            "metadata": metadata,
+        }
+        if body.payment_method_id:
+            params["payment_method"] = body.payment_method_id
+        if body.payment_method_options:
+            params["payment_method_options"] = body.payment_method_options
+        if self.config.statement_descriptor:
+            params["statement_descriptor_suffix"] = self.config.statement_descriptor
+        options = self._options(request.idempotency_key)
+        try:
+            pi = await self.client.v1.payment_intents.create_async(
+                cast("PaymentIntentCreateParams", params), options)
+        except stripe.StripeError as exc:
+            self._raise(exc, "create", request.payment.id)
+        self._note_replay(pi, "create", pi.id)
+        return_url = request.session.merchant_return_url or self.config.merchant_return_url
+        return PaymentResult(
+            psp_reference=pi.id,
+            transactions=(TransactionResult(TxType.AUTHORIZATION, TxState.INITIAL, interaction_id=pi.id),),
+            response={"clientSecret": pi.client_secret, "sClientSecret": pi.client_secret,
+                      "merchantReturnUrl": return_url, "cartId": request.session.cart_id},
+        )
+
+    async def capture(self, request: ModificationRequest) -> ModificationResult:
+        pi_id = self._intent(request)
+        try:
+            pi = await self.client.v1.payment_intents.capture_async(
+                pi_id, {"amount_to_capture": request.amount.cent_amount},
+                self._options(request.idempotency_key))
+        except stripe.StripeError as exc:
+            return self._refused(exc, "capture", pi_id, request)
+        self._note_replay(pi, "capture", pi_id)
+        outcome = Outcome.APPROVED if pi.status == "succeeded" else Outcome.RECEIVED
+        charge = pi.latest_charge     # an id, or a Charge when expanded (localstripe always expands)
+        charge_id = charge if isinstance(charge, str) else charge.id if charge is not None else None
+        return ModificationResult(outcome, charge_id or pi_id)
+
+    async def cancel(self, request: ModificationRequest) -> ModificationResult:
+        pi_id = self._intent(request)
+        try:
+            pi = await self.client.v1.payment_intents.cancel_async(
+                pi_id, None, self._options(request.idempotency_key))
+        except stripe.StripeError as exc:
+            return self._refused(exc, "cancel", pi_id, request)
+        self._note_replay(pi, "cancel", pi_id)
+        return ModificationResult(Outcome.APPROVED if pi.status == "canceled" else Outcome.RECEIVED, pi_id)
+
+    async def refund(self, request: ModificationRequest) -> ModificationResult:
+        pi_id = self._intent(request)
+        metadata = {"ct_payment_id": request.payment.id}
+        if request.merchant_reference:
+            metadata["ct_merchant_reference"] = request.merchant_reference
+        params: RefundCreateParams = {"payment_intent": pi_id, "amount": request.amount.cent_amount,
+                                      "metadata": metadata}
+        try:
+            refund = await self.client.v1.refunds.create_async(params, self._options(request.idempotency_key))
+        except stripe.StripeError as exc:
+            return self._refused(exc, "refund", pi_id, request)
+        self._note_replay(refund, "refund", pi_id)
+        state = REFUND_STATES.get(str(refund.status), TxState.PENDING)
+        outcome = {TxState.SUCCESS: Outcome.APPROVED,
+                   TxState.FAILURE: Outcome.REJECTED}.get(state, Outcome.RECEIVED)
+        return ModificationResult(outcome, refund.id)
+
+    # -- webhooks -----------------------------------------------------------------------------------
+
+    async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
+        """Verify ``Stripe-Signature`` over the raw bytes, then map the event (``events.py``)."""
+        header = next((v for k, v in request.headers.items() if k.lower() == "stripe-signature"), None)
+        if not header:
+            raise WebhookSignatureError("Stripe-Signature header is missing")
+        try:
+            secret = self.config.webhook_secret.get_secret_value()
+            event = stripe.Webhook.construct_event(request.body, header, secret,
+                                                   tolerance=self.config.webhook_tolerance)
+            data: dict[str, Any] = event.to_dict()
+        except stripe.SignatureVerificationError as exc:
+            self.log.warning("Stripe webhook rejected: %s", exc.user_message)
+            raise WebhookSignatureError(f"Stripe webhook signature is not valid: {exc.user_message}") \
+                from None
+        except (ValueError, TypeError, AttributeError):
+            raise WebhookSignatureError("Stripe webhook body is not a Stripe event") from None
+        payment_event = map_event(data)
+        self.log.info("Stripe webhook %s %s: %s", data.get("type"), data.get("id"),
+                      "recorded" if payment_event else "nothing to record")
+        if payment_event is None:
+            return WebhookResult()
+        if data.get("type") == "payment_intent.payment_failed" and payment_event.psp_reference:
+            # Stripe does not order deliveries: a failed attempt delivered after a later attempt
+            # succeeded must not turn the Authorization from Success into Failure.
+            try:
+                current = await self.client.v1.payment_intents.retrieve_async(payment_event.psp_reference)
+            except stripe.StripeError as exc:
+                self._raise(exc, "retrieve", payment_event.psp_reference)
+            if current.status in _PAST_FAILURE:
+                self.log.info("Stripe webhook %s ignored: %s is now %s", data.get("id"), current.id,
+                              current.status)
+                return WebhookResult()
+        return WebhookResult(events=(payment_event,))
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _options(idempotency_key: str) -> RequestOptions:
+        return {"idempotency_key": idempotency_key}
+
+    @staticmethod
+    def _intent(request: ModificationRequest) -> str:
+        pi_id = request.payment.interface_id
+        if not pi_id or not pi_id.startswith("pi_"):
+            raise InvalidOperationError(
+                f"Payment {request.payment.id} has no Stripe PaymentIntent (interfaceId).")
+        return pi_id
+
+    def _note_replay(self, obj: stripe.StripeObject, action: str, pi_id: str) -> None:
+        response = obj.last_response
+        if response is not None and response.headers.get("Idempotent-Replayed") == "true":
+            self.log.info("Stripe %s of %s replayed (idempotency key reused)", action, pi_id)
+
+    def _refused(self, exc: stripe.StripeError, action: str, pi_id: str,
+                 request: ModificationRequest) -> ModificationResult:
+        """Stripe judged and refused (card or request error): ``rejected``. Anything else raises."""
+        if isinstance(exc, stripe.CardError | stripe.InvalidRequestError):
+            self.log.info("Stripe refused %s of %s: %s %s (request %s)", action, pi_id, exc.http_status,
+                          stripe_code(exc), exc.request_id)
+            return ModificationResult(Outcome.REJECTED, f"{pi_id}:{action}:failed:{request.idempotency_key}")
+        self._raise(exc, action, pi_id)
+
+    def _raise(self, exc: stripe.StripeError, action: str, subject: str) -> NoReturn:
+        """Log (request id, never the key) and raise the ``ProviderError`` for ``exc``."""
+        error = provider_error(exc)
+        self.log.warning("Stripe %s of %s failed: %s %s %s (request %s)", action, subject, exc.http_status,
+                         error.code, error.message, exc.request_id)
+        raise error from None
