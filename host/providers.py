@@ -15,11 +15,12 @@ import abc
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Generic, Literal, Protocol
 
 import aiohttp
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypeVar
 
 from host.errors import NotSupportedError
 from host.models import (
@@ -49,6 +50,9 @@ class ProviderSettings(BaseModel):
 
 class NoSettings(ProviderSettings):
     """For providers that take no settings."""
+
+
+S = TypeVar("S", bound=ProviderSettings, default=ProviderSettings)
 
 
 @dataclass(frozen=True)
@@ -135,8 +139,10 @@ class Route:
     name: str | None = None
 
 
-class Provider(abc.ABC):
-    """Common base. Subclass ``PaymentProvider`` or ``GiftCardProvider``, not this."""
+class Provider(abc.ABC, Generic[S]):
+    """Common base. Subclass ``PaymentProvider[MySettings]`` or ``GiftCardProvider[MySettings]``, not this;
+    ``self.settings`` is then typed as ``MySettings`` (set ``Settings = MySettings`` too: the host validates
+    connector.yaml with it)."""
 
     kind: ClassVar[Literal["payment", "giftcard"]]
     Settings: ClassVar[type[ProviderSettings]] = NoSettings
@@ -144,14 +150,17 @@ class Provider(abc.ABC):
     #: The host API range this provider is written for, as a PEP 440 specifier.
     host_api: ClassVar[str] = ">=1.0,<2"
 
-    def __init__(self, settings: ProviderSettings, context: ProviderContext) -> None:
-        self.settings = settings
+    def __init__(self, settings: S, context: ProviderContext) -> None:
+        expected = type(self).Settings
+        if not isinstance(settings, expected):
+            raise TypeError(f"{type(self).__name__} needs {expected.__name__}, got {type(settings).__name__}")
+        self.settings: S = settings
         self.context = context
 
-    async def startup(self) -> None:  # noqa: B027 - an optional hook, empty by default
+    async def startup(self) -> None:
         """Called once when the host starts, after the HTTP session exists."""
 
-    async def shutdown(self) -> None:  # noqa: B027 - an optional hook, empty by default
+    async def shutdown(self) -> None:
         """Called once when the host stops."""
 
     async def public_config(self, session: SessionInfo) -> Mapping[str, Any]:
@@ -182,7 +191,7 @@ class Provider(abc.ABC):
         raise NotSupportedError("This payment integration does not accept webhooks.")
 
 
-class PaymentProvider(Provider):
+class PaymentProvider(Provider[S]):
     """A card-style PSP: authorize, capture, cancel, refund, reverse, webhooks."""
 
     kind = "payment"
@@ -219,7 +228,7 @@ class PaymentProvider(Provider):
         return await self.cancel(request)
 
 
-class GiftCardProvider(Provider):
+class GiftCardProvider(Provider[S]):
     """A gift-card provider: balance, redeem, refund (roll back a redemption)."""
 
     kind = "giftcard"
@@ -237,7 +246,7 @@ class GiftCardProvider(Provider):
         """Give ``request.amount`` of a redemption back to the card."""
 
 
-ProviderClass = type[PaymentProvider] | type[GiftCardProvider]
+ProviderClass = type[PaymentProvider[Any]] | type[GiftCardProvider[Any]]
 
 
 @dataclass

@@ -70,16 +70,14 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return next((value for key, value in headers.items() if key.lower() == wanted), None)
 
 
-class SandboxProvider(PaymentProvider):
+class SandboxProvider(PaymentProvider[SandboxSettings]):
     """``plugin: sandbox``. See the module docstring and ``SandboxSettings``."""
 
     Settings: ClassVar[type[ProviderSettings]] = SandboxSettings
     capabilities: ClassVar[Capabilities] = Capabilities(
         methods=frozenset(METHODS), webhooks=True, async_modifications=True)
 
-    def __init__(self, settings: ProviderSettings, context: ProviderContext) -> None:
-        if not isinstance(settings, SandboxSettings):
-            raise TypeError(f"SandboxProvider needs SandboxSettings, got {type(settings).__name__}")
+    def __init__(self, settings: SandboxSettings, context: ProviderContext) -> None:
         super().__init__(settings, context)
         self.options = settings
         self.clock = time.time

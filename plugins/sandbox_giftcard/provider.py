@@ -60,7 +60,7 @@ def redemption_id_of(payment: PaymentView) -> str | None:
                  if tx.type == TxType.CHARGE and tx.state == TxState.SUCCESS and tx.interaction_id), None)
 
 
-class SandboxGiftCardProvider(GiftCardProvider):
+class SandboxGiftCardProvider(GiftCardProvider[GiftCardSettings]):
     """``plugin: sandbox_giftcard``. See the module docstring and ``GiftCardSettings``."""
 
     Settings: ClassVar[type[ProviderSettings]] = GiftCardSettings
@@ -68,9 +68,7 @@ class SandboxGiftCardProvider(GiftCardProvider):
         methods=frozenset({"giftcard"}), capture=False, partial_capture=False, multiple_capture=False,
         cancel=False, refund=True, partial_refund=True, multiple_refund=True, webhooks=False)
 
-    def __init__(self, settings: ProviderSettings, context: ProviderContext) -> None:
-        if not isinstance(settings, GiftCardSettings):
-            raise TypeError(f"SandboxGiftCardProvider needs GiftCardSettings, got {type(settings).__name__}")
+    def __init__(self, settings: GiftCardSettings, context: ProviderContext) -> None:
         super().__init__(settings, context)
         self.options = settings
         self.ledger = Ledger(settings.cards, settings.currency, _today)

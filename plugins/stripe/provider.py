@@ -60,7 +60,7 @@ _PAST_FAILURE = frozenset({"succeeded", "requires_capture", "processing"})
 #: ``allowed_payment_method_types`` (2026-07-29.dahlia added it, 2026-09-30.endive removed the old one).
 _ALLOWED_TYPES_SINCE = "2026-07-29"
 
-class StripeProvider(PaymentProvider):
+class StripeProvider(PaymentProvider[StripeSettings]):
     """A ``connector.yaml`` instance with ``plugin: stripe``."""
 
     Settings: ClassVar[type[ProviderSettings]] = StripeSettings
@@ -68,9 +68,7 @@ class StripeProvider(PaymentProvider):
         methods=frozenset(METHODS), partial_capture=True, multiple_capture=False, refund=True,
         partial_refund=True, multiple_refund=True, cancel=True, webhooks=True, async_modifications=True)
 
-    def __init__(self, settings: ProviderSettings, context: ProviderContext) -> None:
-        if not isinstance(settings, StripeSettings):
-            raise TypeError(f"StripeProvider needs StripeSettings, not {type(settings).__name__}")
+    def __init__(self, settings: StripeSettings, context: ProviderContext) -> None:
         super().__init__(settings, context)
         self.config = settings
         self.log = context.logger
