@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from host.commercetools.amounts import amount_to_pay, cart_payments
+from host.commercetools.amounts import amount_to_pay, cart_amount, cart_payments, counts_as_paid
 from host.commercetools.client import CommercetoolsClient
 from host.commercetools.payments import PaymentUpdate, TxDraft, apply_update
 from host.errors import ConcurrentModificationError
 from host.models import Money, PaymentResult, SessionInfo, TransactionResult
 
 _ADD_PAYMENT_ATTEMPTS = 4
+#: a Payment created this recently, neither paid nor failed, counts as in flight when attempts collide
+IN_FLIGHT_WINDOW = timedelta(minutes=2)
 
 
 async def open_amount(ct: CommercetoolsClient, cart: Mapping[str, Any], session: SessionInfo | None) -> Money:
@@ -62,9 +65,25 @@ async def attach(ct: CommercetoolsClient, cart: Mapping[str, Any], payment_id: s
             refs = {p["id"] for p in (cart.get("paymentInfo") or {}).get("payments") or []}
             if payment_id in refs:   # our earlier attempt went through
                 return
-            # another payment landed meanwhile: is anything still open?
-            await open_amount(ct, cart, session)
+            # another payment landed meanwhile (a double submit, another replica): is anything still open,
+            # counting payments that are still being decided?
+            payments = [p for p in await cart_payments(ct, cart) if p["id"] != payment_id]
+            open_ = amount_to_pay(cart, payments, session.gift_card_planned_amount if session else None)
+            deciding = sum(int(p["amountPlanned"]["centAmount"]) for p in payments if _in_flight(p))
+            if deciding >= open_.cent_amount:
+                raise ConcurrentModificationError("Another payment for this cart is in progress.",
+                                                  resource=cart.get("id"), cartAmount=cart_amount(cart).to_json())
             version = int(cart["version"])
+
+
+def _in_flight(payment: Mapping[str, Any]) -> bool:
+    if counts_as_paid(payment) or any(t.get("state") == "Failure" for t in payment.get("transactions") or []):
+        return False
+    try:
+        created = datetime.fromisoformat(str(payment.get("createdAt")))
+    except ValueError:
+        return False
+    return datetime.now(UTC) - created < IN_FLIGHT_WINDOW
 
 
 def drafts(results: tuple[TransactionResult, ...], default_amount: Money, reference: str | None,

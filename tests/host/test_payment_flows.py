@@ -18,6 +18,7 @@ SECRET = "flows-secret"
 INSTANCES = f"""\
 card: {{plugin: sandbox, paymentInterface: mock}}
 card-b: {{plugin: sandbox, paymentInterface: mock-b, captureMethod: automatic}}
+slow: {{plugin: sandbox, paymentInterface: mock-slow, settings: {{latency: 0.2}}}}
 later:
   plugin: sandbox
   paymentInterface: mock-async
@@ -261,3 +262,19 @@ async def test_unknown_psp_outcome_keeps_the_amount_blocked(connector_host: Make
     assert _txs(host, pid) == [("Authorization", "Success", 5000), ("Charge", "Initial", 5000)]
     again = await host.intent(pid, {"action": "capturePayment", "amount": _money(1)})
     assert again.status == 400 and "capturable 0" in (await again.json())["message"]
+
+
+async def test_double_submit_across_replicas_authorizes_once(connector_host: MakeHost, host: HostClient) -> None:
+    """The same session's POST /payments sent to two replicas at once, while the PSP takes its time: the
+    cart's version decides, and the loser sees the winner's Payment in flight."""
+    other = await connector_host(INSTANCES)
+    for _ in range(3):
+        sid = host.session("mock-slow", amount=2000)
+        results = await asyncio.gather(host.pay(sid), other.pay(sid))
+        statuses = sorted(r.status for r in results)
+        assert statuses[0] == 200 and statuses[1] in (200, 400, 409), statuses
+        cart_id = host.ct.emulator.get_session(sid)["activeCart"]["cartRef"]["id"]
+        refs = host.ct.emulator.get_cart(cart_id)["paymentInfo"]["payments"]
+        authorized = [r for r in refs if any(t["type"] == "Authorization" and t["state"] == "Success"
+                                             for t in host.payment(r["id"])["transactions"])]
+        assert len(authorized) == 1
