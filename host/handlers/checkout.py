@@ -72,7 +72,8 @@ async def attach(ct: CommercetoolsClient, cart: Mapping[str, Any], payment_id: s
             deciding = sum(int(p["amountPlanned"]["centAmount"]) for p in payments if _in_flight(p))
             if deciding >= open_.cent_amount:
                 raise ConcurrentModificationError("Another payment for this cart is in progress.",
-                                                  resource=cart.get("id"), cartAmount=cart_amount(cart).to_json())
+                                                  resource=cart.get("id"),
+                                                  cartAmount=cart_amount(cart).to_json()) from None
             version = int(cart["version"])
 
 
