@@ -21,11 +21,13 @@ run: $(STAMP)
 	$(VENV)/bin/connector-host serve --config connector.yaml
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check host plugins emulator tests
+	$(VENV)/bin/ruff check host plugins emulator tests examples
 	$(VENV)/bin/mypy
+	MYPYPATH=examples/bank_transfer $(VENV)/bin/mypy --strict -p bank_transfer
 
 test: lint
 	$(PY) -m pytest -q
+	$(PY) -m pytest -q examples/bank_transfer
 
 check: $(STAMP)
 	$(VENV)/bin/connector-host check --config connector.yaml

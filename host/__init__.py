@@ -18,10 +18,12 @@ from __future__ import annotations
 from host._version import HOST_API_VERSION, __version__
 from host.errors import (
     ApiError,
+    ConfigError,
     GiftCardError,
     InvalidFieldError,
     InvalidOperationError,
     NotSupportedError,
+    PluginError,
     ProviderError,
     RequiredFieldError,
     WebhookSignatureError,
@@ -70,6 +72,7 @@ __all__ = [
     "BalanceResult",
     "Capabilities",
     "CaptureMethod",
+    "ConfigError",
     "CreatePaymentRequest",
     "GiftCardError",
     "GiftCardProvider",
@@ -87,6 +90,7 @@ __all__ = [
     "PaymentProvider",
     "PaymentResult",
     "PaymentView",
+    "PluginError",
     "ProviderContext",
     "ProviderError",
     "ProviderSettings",

@@ -43,12 +43,12 @@ def _bind(deployment: Deployment, base_url: str) -> dict[str, Bound[Provider]]:
             raise PluginError(f"provider {inst.entry.name!r} of {inst.entry.plugin.distribution} "
                               f"{inst.entry.plugin.version} does not implement: {missing}")
         context = ProviderContext(instance_id=inst.id, payment_interface=inst.payment_interface,
-                                  methods=inst.methods, capture_method=inst.config.captureMethod,
+                                  methods=inst.methods, capture_method=inst.capture_method,
                                   base_url=base_url, logger=logging.getLogger(f"plugins.{inst.id}"))
         provider = cls(inst.settings, context)
         bound[inst.id] = Bound(inst.id, inst.payment_interface, inst.methods, provider, inst.entry.name,
                                inst.entry.plugin.distribution, inst.entry.plugin.version,
-                               inst.config.captureMethod, inst.enabled)
+                               inst.capture_method, inst.enabled)
     return bound
 
 

@@ -55,7 +55,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     rows = [("INSTANCE", "PLUGIN", "DISTRIBUTION", "PAYMENT INTERFACE", "METHODS", "CAPTURE", "ENABLED")]
     for inst in deployment.instances.values():
         rows.append((inst.id, inst.entry.name, f"{inst.entry.plugin.distribution} {inst.entry.plugin.version}",
-                     inst.payment_interface, ",".join(sorted(inst.methods)), inst.config.captureMethod.value,
+                     inst.payment_interface, ",".join(sorted(inst.methods)), inst.capture_method.value,
                      "yes" if inst.enabled else "no"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -134,6 +134,17 @@ def cmd_demo_tokens(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new_plugin(args: argparse.Namespace) -> int:
+    from host.scaffold import scaffold
+
+    try:
+        created = scaffold(args.name, Path(args.dir))
+    except (ValueError, FileExistsError) as exc:
+        raise ConnectorError(str(exc)) from None
+    print(f"created {created}\nnext: pip install -e {created} && pytest {created}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="connector-host", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"connector-host {__version__}")
@@ -151,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(sub.add_parser("check", help="validate connector.yaml and print the routing table")).set_defaults(
         func=cmd_check)
     sub.add_parser("plugins", help="list discovered plugins").set_defaults(func=cmd_plugins)
+    new = sub.add_parser("new-plugin", help="scaffold an installable plugin distribution")
+    new.add_argument("name", help="the plugin's name, lower_snake (it becomes `plugin:` in connector.yaml)")
+    new.add_argument("--dir", default=".", help="where to create connector-host-<name>/ (default: here)")
+    new.set_defaults(func=cmd_new_plugin)
     demo = with_config(sub.add_parser("demo-session", help="embedded stand-in: create a cart and a session"))
     demo.add_argument("--interface", default=None, help="paymentInterface for the session (e.g. mock)")
     demo.add_argument("--amount", type=int, default=5950, help="cart total in minor units")

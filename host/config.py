@@ -73,7 +73,7 @@ class InstanceConfig(_Model):
     plugin: str
     paymentInterface: str = Field(min_length=1)
     methods: list[str] | None = None
-    captureMethod: CaptureMethod = CaptureMethod.MANUAL
+    captureMethod: CaptureMethod | None = None   # default: manual when the provider supports it
     enabled: bool = True
     settings: dict[str, Any] = Field(default_factory=dict)
 
@@ -101,6 +101,7 @@ class Instance:
     entry: ProviderEntry
     settings: ProviderSettings
     methods: frozenset[str]
+    capture_method: CaptureMethod
 
     @property
     def payment_interface(self) -> str:
@@ -251,15 +252,18 @@ def _bind_instances(config: ConnectorConfig, tree: Any, file: str, plugins: Plug
             raise ConfigError(f"plugin {inst.plugin!r} cannot serve method(s) {', '.join(unknown)}", file=file,
                               line=_line_of(tree, (*base, "methods")), path=f"instances.{iid}.methods",
                               fix=f"it serves: {', '.join(sorted(caps.methods))}")
-        if inst.captureMethod not in caps.capture_methods:
-            raise ConfigError(f"plugin {inst.plugin!r} does not support captureMethod {inst.captureMethod.value}",
+        supported = sorted(m.value for m in caps.capture_methods)
+        capture = inst.captureMethod or (CaptureMethod.MANUAL if CaptureMethod.MANUAL in caps.capture_methods
+                                         else CaptureMethod(supported[0]))
+        if capture not in caps.capture_methods:
+            raise ConfigError(f"plugin {inst.plugin!r} does not support captureMethod {capture.value}",
                               file=file, line=_line_of(tree, (*base, "captureMethod")),
-                              path=f"instances.{iid}.captureMethod")
+                              path=f"instances.{iid}.captureMethod", fix=f"supported: {', '.join(supported)}")
         try:
             settings = entry.cls.Settings.model_validate(inst.settings)
         except ValidationError as exc:
             raise _first_error(exc, tree, file, (*base, "settings")) from None
-        instances[iid] = Instance(iid, inst, entry, settings, methods)
+        instances[iid] = Instance(iid, inst, entry, settings, methods, capture)
     return instances
 
 

@@ -31,9 +31,10 @@ def register_providers(registry: Registry) -> None:
 def connector_config_loaded(instances: dict[str, str]) -> None:
     """Observe the deployment once it is validated (for plugins that log, warm caches or audit).
 
-    Called once at start-up after connector.yaml passed both validation phases and before the server
-    listens. ``instances`` maps each enabled instance id to its ``paymentInterface``. Must not block:
-    it runs before the event loop starts.
+    Called once by ``create_app`` after connector.yaml passed both validation phases and before the server
+    listens. ``instances`` maps each enabled instance id to its ``paymentInterface``. It is a plain
+    function (``connector-host serve`` calls it before the event loop starts; tests inside a running
+    loop), so it must not block and must not await.
 
     :param instances: enabled instance id -> paymentInterface.
     :return: nothing.

@@ -126,10 +126,10 @@ RouteHandler = Callable[[RouteContext], Awaitable[web.StreamResponse]]
 class Route:
     """An extra route a provider needs (a PSP's redirect return, an element config endpoint).
 
-    ``path`` is mounted as declared when only one instance of the plugin runs (or when ``shared`` routes
-    carry the instance in the path as ``{instance}``), and always under ``/plugins/{instance}/...``.
-    ``auth`` is ``"session"`` (X-Session-Id, routed by its paymentInterface) or ``"none"`` (the handler
-    must authenticate the request itself, e.g. with a signature).
+    Every route is mounted at ``/plugins/{instance}{path}`` for each enabled instance. A route with
+    ``auth="session"`` is also mounted once at ``{path}``, where the session's paymentInterface picks the
+    instance (several instances may declare the same path). ``auth`` is ``"session"`` (X-Session-Id) or
+    ``"none"`` (the handler authenticates the request itself, e.g. with a signature).
     """
 
     method: Literal["GET", "POST", "PUT", "DELETE"]

@@ -98,9 +98,15 @@ def plan(payment: PaymentView, action: Action, provider: Provider) -> tuple[Oper
         reverted = payment.has(TxType.REFUND, _IN_FLIGHT) or payment.has(TxType.CANCEL_AUTHORIZATION, _IN_FLIGHT)
         charged = payment.total(TxType.CHARGE)
         if charged and not reverted:
+            if not caps.refund:
+                raise NotSupportedError("This payment integration does not support refunds, so it cannot reverse a "
+                                        "charged payment.")
             return Operation.REFUND, Money(charged, payment.amount_planned.currency,
                                            payment.amount_planned.fraction_digits)
         if payment.has(TxType.AUTHORIZATION) and not reverted and not charged:
+            if not caps.cancel:
+                raise NotSupportedError("This payment integration does not support cancelling, so it cannot reverse "
+                                        "an authorization.")
             return Operation.CANCEL, payment.amount_planned
         raise InvalidOperationError("There is no successful payment transaction to reverse.")
     if isinstance(action, CancelAction):

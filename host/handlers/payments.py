@@ -29,7 +29,8 @@ async def create_payment(request: web.Request) -> web.Response:
         session=session, return_url=f"{base}/plugins/{bound.id}",
         idempotency_key=f"{bound.id}:create:{payment['id']}"))
     await record_result(ct, payment, result, amount)
-    return web.json_response({"paymentReference": payment["id"], **result.response})
+    # the Payment id is the paymentReference Checkout relies on: a provider cannot override it
+    return web.json_response({**result.response, "paymentReference": payment["id"]})
 
 
 def setup(app: web.Application) -> None:

@@ -10,11 +10,21 @@ Fixtures:
   ``stats()``, ``reset_stats()``).
 - ``connector_host``: an async factory; ``await connector_host(instances_yaml)`` builds the host from a
   connector.yaml snippet (the YAML under ``instances:``) against ``ct_emulator`` and serves it on
-  loopback. The returned ``HostClient`` has ``client`` (aiohttp test client), ``session(interface)``,
-  ``oauth_token()``, ``mc_jwt()``, ``payment(id)``, ``pay(session)``, ``intent(id, action)``.
+  loopback. The returned ``HostClient`` has ``client`` (aiohttp test client), ``cart()``,
+  ``session(interface)`` (a cart and a Checkout session), ``oauth_token()`` and ``mc_jwt()`` (Checkout's
+  OAuth token, a Merchant Center JWT), ``pay(session)``, ``intent(id, action)``, ``config(session)``,
+  ``status()``, ``balance(session, code)``, ``redeem(session, code, amount)``,
+  ``post_webhook(instance, body, headers)`` (a PSP's notification, signed by the caller), ``payment(id)``
+  (the Payment as stored) and ``provider(instance)``. Pass ``plugins=plugins_with({...})`` to test a
+  provider registered in-process rather than installed.
 
-``ProviderContract`` (in ``host.testing.contract``) is a test class a plugin subclasses to check its
-provider against the contract.
+Helpers: ``load_instances(instances_yaml, directory)`` validates a connector.yaml as start-up does and raises
+``ConfigError`` (re-exported here) on a problem; ``discovered_plugins()`` is what the host discovers
+(built-ins and installed entry points) with each plugin's distribution and version; ``connector_yaml()`` is a
+whole connector.yaml around an ``instances:`` snippet.
+
+``ProviderContract`` and ``GiftCardContract`` (``host.testing.contract``) are test classes a plugin
+subclasses to check its provider against the contract; see docs/writing-plugins.md.
 """
 
 from __future__ import annotations
@@ -24,9 +34,22 @@ from pathlib import Path
 
 import pytest
 
-from host.testing.harness import HostClient, RunningEmulator, start_emulator, start_host
+from host.errors import ConfigError
+from host.plugins import Plugins
+from host.testing.contract import GiftCardContract, ProviderContract
+from host.testing.harness import (
+    HostClient,
+    RunningEmulator,
+    connector_yaml,
+    discovered_plugins,
+    load_instances,
+    plugins_with,
+    start_emulator,
+    start_host,
+)
 
-__all__ = ["HostClient", "RunningEmulator", "connector_host", "ct_emulator"]
+__all__ = ["ConfigError", "GiftCardContract", "HostClient", "ProviderContract", "RunningEmulator",
+           "connector_host", "connector_yaml", "ct_emulator", "discovered_plugins", "load_instances", "plugins_with"]
 
 
 @pytest.fixture
@@ -43,10 +66,10 @@ async def connector_host(ct_emulator: RunningEmulator,
                          tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[HostClient]]]:
     hosts: list[HostClient] = []
 
-    async def make(instances: str, *, extra: str = "") -> HostClient:
+    async def make(instances: str, *, extra: str = "", plugins: Plugins | None = None) -> HostClient:
         directory = tmp_path / f"host{len(hosts)}"
         directory.mkdir()
-        host = await start_host(ct_emulator, instances, directory, extra=extra)
+        host = await start_host(ct_emulator, instances, directory, extra=extra, plugins=plugins)
         hosts.append(host)
         return host
 

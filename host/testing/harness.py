@@ -16,7 +16,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from emulator import EMULATOR_KEY, Emulator, EmulatorConfig, create_emulator_app, mint_mc_jwt
 from host.app import create_app
 from host.config import Deployment, load_config
+from host.keys import ROUTER
 from host.plugins import Plugins
+from host.providers import Provider
 
 PROJECT_KEY = "test-project"
 ISSUER = "http://127.0.0.1/mc-test"
@@ -57,15 +59,20 @@ async def start_emulator(**overrides: Any) -> RunningEmulator:
     return RunningEmulator(str(server.make_url("")).rstrip("/"), app[EMULATOR_KEY], config, server)
 
 
-def yaml_for(emulator: RunningEmulator, instances: str, *, port: int, extra: str = "") -> str:
-    """A full connector.yaml for ``instances`` (the YAML under ``instances:``) against ``emulator``."""
+def connector_yaml(instances: str, *, url: str = "http://127.0.0.1:9", port: int = 8080, extra: str = "") -> str:
+    """A full connector.yaml for ``instances`` (the YAML under ``instances:``) with commercetools at ``url``."""
     return (f"commercetools:\n  embedded: false\n  projectKey: {PROJECT_KEY}\n  clientId: connector\n"
-            f"  clientSecret: connector-secret\n  authUrl: {emulator.url}\n  apiUrl: {emulator.url}\n"
-            f"  sessionUrl: {emulator.url}/\n  jwksUrl: {emulator.url}/.well-known/jwks.json\n"
+            f"  clientSecret: connector-secret\n  authUrl: {url}\n  apiUrl: {url}\n"
+            f"  sessionUrl: {url}/\n  jwksUrl: {url}/.well-known/jwks.json\n"
             f"  jwtIssuer: {ISSUER}\n  timeout: 5\n"
             f"server:\n  host: 127.0.0.1\n  port: {port}\n  publicUrl: http://127.0.0.1:{port}\n"
             f"  logFormat: text\n{extra}"
             f"instances:\n{textwrap.indent(textwrap.dedent(instances).strip(), '  ')}\n")
+
+
+def yaml_for(emulator: RunningEmulator, instances: str, *, port: int, extra: str = "") -> str:
+    """A full connector.yaml for ``instances`` (the YAML under ``instances:``) against ``emulator``."""
+    return connector_yaml(instances, url=emulator.url, port=port, extra=extra)
 
 
 @dataclass
@@ -123,6 +130,37 @@ class HostClient:
         return await self.client.post(f"/operations/payment-intents/{payment_id}", json={"actions": [action]},
                                       headers={"Authorization": f"Bearer {self.oauth_token()}", **headers})
 
+    async def config(self, session_id: str) -> aiohttp.ClientResponse:
+        """``GET /operations/config`` for a session (what the enabler asks first)."""
+        return await self.client.get("/operations/config", headers={"X-Session-Id": session_id})
+
+    async def status(self) -> aiohttp.ClientResponse:
+        """``GET /operations/status`` with a Merchant Center JWT."""
+        return await self.client.get("/operations/status", headers={"Authorization": f"Bearer {self.mc_jwt()}"})
+
+    async def balance(self, session_id: str, code: str) -> aiohttp.ClientResponse:
+        """``POST /balance`` of a gift card."""
+        return await self.client.post("/balance", json={"code": code}, headers={"X-Session-Id": session_id})
+
+    async def redeem(self, session_id: str, code: str, amount: int, currency: str = "EUR") -> aiohttp.ClientResponse:
+        """``POST /redeem`` of ``amount`` (minor units) from a gift card."""
+        body = {"code": code, "redeemAmount": {"centAmount": amount, "currencyCode": currency}}
+        return await self.client.post("/redeem", json=body, headers={"X-Session-Id": session_id})
+
+    async def post_webhook(self, instance_id: str, body: bytes, headers: Mapping[str, str] | None = None,
+                           *, content_type: str = "application/json") -> aiohttp.ClientResponse:
+        """``POST /webhooks/{instance_id}`` with the raw ``body`` bytes, as a PSP delivers a notification.
+
+        Signing is the plugin's business: pass its signature header(s) in ``headers`` (the contract suite
+        gets them from ``sign_webhook``). The body is sent byte for byte, so a signature over it holds.
+        """
+        sent = {"Content-Type": content_type, **(headers or {})}
+        return await self.client.post(f"/webhooks/{instance_id}", data=body, headers=sent)
+
+    def provider(self, instance_id: str) -> Provider:
+        """The provider object the host created for ``instance_id`` (for white-box assertions)."""
+        return self.app[ROUTER].for_id(instance_id).provider
+
     async def close(self) -> None:
         await self.client.close()
 
@@ -136,6 +174,22 @@ def discovered_plugins() -> Plugins:
     if _plugins is None:
         _plugins = Plugins.discover(blocked=())
     return _plugins
+
+
+def load_instances(instances: str, directory: Path, *, plugins: Plugins | None = None) -> Deployment:
+    """Validate a connector.yaml made of ``instances`` (the YAML under ``instances:``) as start-up and
+    ``connector-host check`` do. A problem raises ``ConfigError`` with file, line, path and fix."""
+    path = directory / "connector.yaml"
+    path.write_text(connector_yaml(instances), encoding="utf-8")
+    return load_config(path, plugins or discovered_plugins())
+
+
+def plugins_with(modules: Mapping[str, object]) -> Plugins:
+    """The installed plugins plus ``modules`` (plugin name -> module or object with ``@hookimpl`` functions),
+    registered in-process as if they were installed: for testing a provider before it is packaged."""
+    if not modules:
+        return discovered_plugins()
+    return Plugins.discover(blocked=(), extra=list(modules.items()))
 
 
 async def start_host(emulator: RunningEmulator, instances: str, directory: Path, *, extra: str = "",

@@ -103,7 +103,11 @@ class StripeProvider(PaymentProvider[StripeSettings]):
     # -- enabler-facing -----------------------------------------------------------------------------
 
     def payment_method(self, body: Mapping[str, Any]) -> str | None:
-        """``paymentMethod.type`` when it names one of our components, else the instance's default."""
+        """``paymentMethod.type`` when it names one of our components, else the instance's default.
+
+        The body is validated here, before the host creates the Payment, so a refused body writes nothing.
+        """
+        parse_body(body)
         requested = payment_method_type(body)
         if requested in METHODS:
             return requested

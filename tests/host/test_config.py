@@ -178,3 +178,36 @@ def test_cli_check_prints_routing_table_with_distribution(tmp_path: Path) -> Non
     row = next(line for line in result.stdout.splitlines() if line.startswith("ex "))
     assert row.split() == ["ex", "example_psp", "connector-host-test-plugin", "0.3.1", "ex-pi", "ideal",
                            "automatic", "yes"]
+
+
+def test_capture_method_defaults_to_what_the_provider_supports(tmp_path: Path) -> None:
+    path = write(tmp_path, """\
+        sb: {plugin: sandbox, paymentInterface: mock}
+        bank:
+          plugin: bank_transfer
+          paymentInterface: bank
+          settings:
+            iban: DE89 3704 0044 0532 0130 00
+            bic: COBADEFFXXX
+            accountHolder: Shop
+            webhookSecret: sixteen-chars-secret
+        """)
+    instances = load_config(path, discovered_plugins()).instances
+    assert instances["sb"].capture_method.value == "manual"
+    assert instances["bank"].capture_method.value == "automatic"
+
+
+def test_unsupported_capture_method_names_the_supported_ones(tmp_path: Path) -> None:
+    path = write(tmp_path, """\
+        bank:
+          plugin: bank_transfer
+          paymentInterface: bank
+          captureMethod: manual
+          settings:
+            iban: DE89 3704 0044 0532 0130 00
+            bic: COBADEFFXXX
+            accountHolder: Shop
+            webhookSecret: sixteen-chars-secret
+        """)
+    assert error_of(path) == ("connector.yaml:7 instances.bank.captureMethod: plugin 'bank_transfer' does not "
+                              "support captureMethod manual (supported: automatic)")
