@@ -106,22 +106,36 @@ class CommercetoolsClient:
             headers["Authorization"] = f"Bearer {bearer}"
         elif auth:
             headers["Authorization"] = auth
-        budget = self.settings.timeout
+        client_timeout = aiohttp.ClientTimeout(total=self.settings.timeout)
+        started = time.monotonic()
+        try:
+            # the first attempt is a plain call: tenacity's machinery (and the garbage it leaves) is only
+            # paid for when something actually failed
+            return await self._attempt(method, url, json, form, params, headers, client_timeout)
+        except Exception as exc:
+            if not _is_retryable(exc):
+                raise
+        remaining = self.settings.timeout - (time.monotonic() - started)
         async for attempt in AsyncRetrying(
-            stop=stop_after_delay(budget) | stop_after_attempt(self.settings.max_attempts),
+            stop=stop_after_delay(max(remaining, 0)) | stop_after_attempt(self.settings.max_attempts - 1),
             wait=wait_exponential_jitter(multiplier=0.05, max=1.0), retry=retry_if_exception(_is_retryable),
             reraise=True,
         ):
             with attempt:
-                async with self.http.request(method, url, json=json, data=form, params=params,
-                                             headers=headers, timeout=aiohttp.ClientTimeout(total=budget)) as resp:
-                    body = await resp.json(content_type=None) if resp.content_length != 0 else None
-                    if resp.status in _RETRY_STATUSES:
-                        raise _Retryable(resp.status, body)
-                    if resp.status >= 400:
-                        raise _error(resp.status, body, url)
-                    return body
+                return await self._attempt(method, url, json, form, params, headers, client_timeout)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(self, method: str, url: str, json: Any, form: Mapping[str, str] | None,
+                       params: Mapping[str, str] | None, headers: dict[str, str],
+                       client_timeout: aiohttp.ClientTimeout) -> Any:
+        async with self.http.request(method, url, json=json, data=form, params=params, headers=headers,
+                                     timeout=client_timeout) as resp:
+            body = await resp.json(content_type=None) if resp.content_length != 0 else None
+            if resp.status in _RETRY_STATUSES:
+                raise _Retryable(resp.status, body)
+            if resp.status >= 400:
+                raise _error(resp.status, body, url)
+            return body
 
     async def request(self, method: str, path: str, *, json: Any = None,
                       params: Mapping[str, str] | None = None, base: str | None = None) -> Any:
