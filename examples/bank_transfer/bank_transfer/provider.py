@@ -88,7 +88,7 @@ def parse_body(body: Mapping[str, Any]) -> PaymentBody:
     return parsed
 
 
-class BankTransferProvider(PaymentProvider):
+class BankTransferProvider(PaymentProvider[BankTransferSettings]):
     """``plugin: bank_transfer``. See the module docstring and ``BankTransferSettings``."""
 
     Settings: ClassVar[type[ProviderSettings]] = BankTransferSettings
@@ -98,9 +98,7 @@ class BankTransferProvider(PaymentProvider):
         async_modifications=True, capture_methods=frozenset({CaptureMethod.AUTOMATIC}))
     host_api: ClassVar[str] = ">=1.0,<2"
 
-    def __init__(self, settings: ProviderSettings, context: ProviderContext) -> None:
-        if not isinstance(settings, BankTransferSettings):
-            raise TypeError(f"BankTransferProvider needs BankTransferSettings, not {type(settings).__name__}")
+    def __init__(self, settings: BankTransferSettings, context: ProviderContext) -> None:
         super().__init__(settings, context)
         self.options = settings
         self._secret = settings.webhook_secret.get_secret_value()
