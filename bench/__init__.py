@@ -1,0 +1,1 @@
+"""Benchmarks of connector-host: ``python -m bench`` (``make bench``); see docs/benchmarks.md."""
