@@ -57,7 +57,7 @@ logger = logging.getLogger(__name__)
 V = TypeVar("V")
 
 #: How many results the sandbox remembers for idempotent retries (oldest forgotten first).
-IDEMPOTENCY_MEMORY = 10_000
+IDEMPOTENCY_MEMORY = 1_024
 _MODIFICATIONS: dict[str, tuple[str, TxType]] = {
     "capture": ("capture", TxType.CHARGE),
     "cancel": ("cancel", TxType.CANCEL_AUTHORIZATION),
@@ -131,7 +131,7 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
             result = PaymentResult(psp_reference=reference,
                                    transactions=self._authorize(request, body, reference))
         _remember(self._created, request.idempotency_key, result)
-        logger.info("sandbox %s: payment %s %s (%s)", self.context.instance_id, request.payment.id,
+        logger.debug("sandbox %s: payment %s %s (%s)", self.context.instance_id, request.payment.id,
                     "redirected" if result.response else body.payment_outcome, reference)
         return result
 
@@ -176,7 +176,7 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
         else:
             result = ModificationResult(Outcome.APPROVED, reference)
         _remember(self._modified, request.idempotency_key, result)
-        logger.info("sandbox %s: %s of %s on payment %s %s (%s)", self.context.instance_id, kind,
+        logger.debug("sandbox %s: %s of %s on payment %s %s (%s)", self.context.instance_id, kind,
                     request.amount, request.payment.id, result.outcome.value, reference)
         return result
 

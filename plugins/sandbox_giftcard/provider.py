@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 V = TypeVar("V")
 #: How many results are remembered for idempotent retries (oldest forgotten first).
-IDEMPOTENCY_MEMORY = 10_000
+IDEMPOTENCY_MEMORY = 1_024
 
 
 def _today() -> date:
