@@ -74,6 +74,7 @@ class CommercetoolsClient:
         self._token_lock = asyncio.Lock()
         self.api_base = join_url(settings.api_url, settings.project_key)
         self._basic = aiohttp.encode_basic_auth(settings.client_id, settings.client_secret)
+        self._timeout = aiohttp.ClientTimeout(total=settings.timeout)
 
     # -- token ------------------------------------------------------------------------------------
 
@@ -106,7 +107,7 @@ class CommercetoolsClient:
             headers["Authorization"] = f"Bearer {bearer}"
         elif auth:
             headers["Authorization"] = auth
-        client_timeout = aiohttp.ClientTimeout(total=self.settings.timeout)
+        client_timeout = self._timeout
         started = time.monotonic()
         try:
             # the first attempt is a plain call: tenacity's machinery (and the garbage it leaves) is only
@@ -206,7 +207,7 @@ class CommercetoolsClient:
         url = join_url(self.settings.auth_url, "oauth/introspect")
         async with self.http.post(url, data={"token": token},
                                   headers={"User-Agent": USER_AGENT, "Authorization": self._basic},
-                                  timeout=aiohttp.ClientTimeout(total=self.settings.timeout)) as resp:
+                                  timeout=self._timeout) as resp:
             return resp.status, await resp.json(content_type=None)
 
 
