@@ -6,8 +6,9 @@ and, on a 409, re-reads and rebuilds; so a replayed webhook or request writes no
 writers never lose a transaction. The version is the lock: nothing here is held in memory.
 
 Matching a new transaction to a recorded one: same type and the same ``interactionId`` or the same
-``interfaceId``; failing that, a single ``Initial`` transaction of the same amount that carries neither
-(the pre-recorded kind the templates write). Allowed state changes: Initial → Pending/Success/Failure,
+``interfaceId``; failing that, a single ``Initial`` transaction of the same amount that lacks either (the
+pre-recorded kind the templates write, or the host's own reservation when the PSP's webhook overtakes the
+write of the modification's outcome). Allowed state changes: Initial → Pending/Success/Failure,
 Pending → Success/Failure, Failure → Success, Success → Failure.
 """
 
@@ -67,7 +68,7 @@ def _matches(existing: Mapping[str, Any], tx: TxDraft) -> bool:
 def _loose_match(existing: Mapping[str, Any], tx: TxDraft) -> bool:
     amount = existing.get("amount") or {}
     return (existing.get("type") == tx.type.value and existing.get("state") == TxState.INITIAL.value
-            and not existing.get("interactionId") and not existing.get("interfaceId")
+            and (not existing.get("interactionId") or not existing.get("interfaceId"))
             and amount.get("centAmount") == tx.amount.cent_amount
             and amount.get("currencyCode") == tx.amount.currency)
 
