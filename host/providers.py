@@ -14,7 +14,7 @@ from __future__ import annotations
 import abc
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, Protocol
 
 import aiohttp
@@ -255,7 +255,6 @@ class Registry:
 
     _add: Callable[[str, ProviderClass, str], None]
     _plugin: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def register(self, name: str, provider: ProviderClass) -> None:
         """Register ``provider`` under ``name``: the value of ``plugin:`` in connector.yaml."""

@@ -103,9 +103,8 @@ def test_unset_variable_without_default(tmp_path: Path, monkeypatch: pytest.Monk
           settings:
             apiKey: ${NOPE_SECRET}
         """)
-    assert error_of(path) == ("connector.yaml:8 settings.apiKey: environment variable NOPE_SECRET is not set "
-                              "(export NOPE_SECRET=... or write ${NOPE_SECRET:-default})").replace(
-        "settings.apiKey", "instances.a.settings.apiKey")
+    assert error_of(path) == ("connector.yaml:8 instances.a.settings.apiKey: environment variable NOPE_SECRET "
+                              "is not set (export NOPE_SECRET=... or write ${NOPE_SECRET:-default})")
 
 
 def test_interpolation_with_defaults_and_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -172,3 +172,15 @@ async def test_concurrent_modification_error_carries_current_version(ct_client: 
     with pytest.raises(ConcurrentModificationError) as info:
         await ct_client.update_payment(payment["id"], 1, [{"action": "setMethodInfoMethod", "method": "card"}])
     assert info.value.fields["currentVersion"] == 2
+
+
+async def test_payment_methods_create_query_delete(ct_client: CommercetoolsClient) -> None:
+    created = await ct_client.create_payment_method({
+        "customer": {"typeId": "customer", "id": "cust-9"}, "paymentInterface": "mock", "method": "card",
+        "token": {"value": "tok-9"}, "paymentMethodStatus": "Active"})
+    found = await ct_client.query_payment_methods('customer(id="cust-9") and paymentInterface="mock"')
+    assert [m["id"] for m in found] == [created["id"]]
+    with pytest.raises(ConcurrentModificationError):
+        await ct_client.delete_payment_method(created["id"], created["version"] + 1)
+    await ct_client.delete_payment_method(created["id"], created["version"])
+    assert await ct_client.query_payment_methods('customer(id="cust-9")') == []
