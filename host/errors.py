@@ -12,6 +12,9 @@
         ├── NotSupportedError    400 InvalidOperation: the selected provider does not offer this
         ├── ResourceNotFoundError 404 ResourceNotFound
         ├── ConcurrentModificationError 409 ConcurrentModification
+        │   └── AmbiguousEventError     a PSP event could settle several reservations (retried later)
+        ├── PaymentInProgressError 409  an undecided attempt already covers what is asked for
+        ├── ReservationMissingError 500 an outcome whose reservation is not on the Payment (never guessed)
         ├── UpstreamError        a commercetools answer we pass on (its status and code)
         ├── ProviderError        a PSP failure a plugin reports (its status, its code)
         ├── WebhookSignatureError 401, the webhook's signature did not verify
@@ -124,6 +127,25 @@ class ResourceNotFoundError(ApiError):
 
 class ConcurrentModificationError(ApiError):
     status, code = 409, "ConcurrentModification"
+
+
+class AmbiguousEventError(ConcurrentModificationError):
+    """A PSP event matches several undecided reservations of the same type and amount. Nothing is written;
+    the 409 makes the PSP deliver it again, by when the host's own outcome writes have named them."""
+
+
+class PaymentInProgressError(ApiError):
+    """409: an attempt that is not decided yet (a PSP call under way) already covers the amount asked for.
+    Not a ``ConcurrentModificationError``: retrying at once cannot help."""
+
+    status, code = 409, "ConcurrentModification"
+
+
+class ReservationMissingError(ApiError):
+    """An outcome to record whose reservation is not on the Payment. The host never records an unreserved
+    outcome; the attempt stays for reconciliation."""
+
+    status, code = 500, "ReservationMissing"
 
 
 class UpstreamError(ApiError):

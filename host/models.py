@@ -120,6 +120,8 @@ class PaymentView:
     transactions: tuple[Transaction, ...] = ()
     cart_id: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    key: str | None = None
+    created_at: str | None = None
 
     def total(self, type_: TxType, states: Sequence[TxState] = (TxState.SUCCESS,)) -> int:
         """Sum of the amounts of transactions of ``type_`` in any of ``states``."""
@@ -127,6 +129,10 @@ class PaymentView:
 
     def has(self, type_: TxType, states: Sequence[TxState] = (TxState.SUCCESS,)) -> bool:
         return any(t.type == type_ and t.state in states for t in self.transactions)
+
+    def transaction(self, interface_id: str) -> Transaction | None:
+        """The transaction whose ``interfaceId`` is ``interface_id`` (the host's attempt key), if any."""
+        return next((t for t in self.transactions if t.interface_id == interface_id), None)
 
 
 @dataclass(frozen=True, slots=True)

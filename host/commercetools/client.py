@@ -5,6 +5,8 @@
   time budget per call. A retried write is safe: updates carry the resource version (a replay gets 409
   and is re-read by the caller), and Payment creation carries a ``key`` (a replay finds the first one).
 - ``X-Correlation-ID`` on every call and a ``User-Agent`` naming connector-host.
+- Carts and Payments come back as typed views (``CartView``, ``PaymentView``); an update is never sent
+  without actions.
 - Errors become the host's typed errors: 404 ``ResourceNotFoundError``, 409 ``ConcurrentModificationError``
   (with ``currentVersion``), anything else ``UpstreamError`` with commercetools' status, code and errors list.
 """
@@ -28,8 +30,10 @@ from tenacity import (
 )
 
 from host._version import __version__
+from host.commercetools.views import CartView, cart_view, payment_view
 from host.errors import ApiError, ConcurrentModificationError, ResourceNotFoundError, UpstreamError
 from host.logs import correlation_id
+from host.models import PaymentView
 
 logger = logging.getLogger(__name__)
 
@@ -167,30 +171,39 @@ class CommercetoolsClient:
         base = join_url(self.settings.session_url, self.settings.project_key)
         return await self.request("GET", f"sessions/{session_id}", base=base)
 
-    async def get_cart(self, cart_id: str) -> Any:
-        return await self.request("GET", f"carts/{cart_id}")
+    async def get_cart(self, cart_id: str) -> CartView:
+        return cart_view(await self.request("GET", f"carts/{cart_id}"))
 
-    async def update_cart(self, cart_id: str, version: int, actions: list[dict[str, Any]]) -> Any:
-        return await self.request("POST", f"carts/{cart_id}", json={"version": version, "actions": actions})
+    async def update_cart(self, cart_id: str, version: int, actions: list[dict[str, Any]]) -> CartView:
+        return cart_view(await self.request("POST", f"carts/{cart_id}",
+                                            json={"version": version, "actions": _nonempty(actions)}))
 
-    async def get_payment(self, payment_id: str) -> Any:
-        return await self.request("GET", f"payments/{payment_id}")
+    async def get_payment(self, payment_id: str) -> PaymentView:
+        return payment_view(await self.request("GET", f"payments/{payment_id}"))
 
-    async def create_payment(self, draft: dict[str, Any]) -> Any:
-        """Create a Payment. With a ``key`` in the draft, a replayed create returns the first Payment."""
+    async def get_payment_by_key(self, key: str) -> PaymentView | None:
         try:
-            return await self.request("POST", "payments", json=draft)
+            return payment_view(await self.request("GET", f"payments/key={key}"))
+        except ResourceNotFoundError:
+            return None
+
+    async def create_payment(self, draft: dict[str, Any]) -> tuple[PaymentView, bool]:
+        """Create a Payment; returns it and whether this call created it. With a ``key`` in the draft, a
+        create that finds the key taken (a retried call, or a replayed request) returns that Payment."""
+        try:
+            return payment_view(await self.request("POST", "payments", json=draft)), True
         except UpstreamError as exc:
             if exc.code == "DuplicateField" and draft.get("key"):
-                return await self.request("GET", f"payments/key={draft['key']}")
+                return payment_view(await self.request("GET", f"payments/key={draft['key']}")), False
             raise
 
-    async def update_payment(self, payment_id: str, version: int, actions: list[dict[str, Any]]) -> Any:
-        return await self.request("POST", f"payments/{payment_id}", json={"version": version, "actions": actions})
+    async def update_payment(self, payment_id: str, version: int, actions: list[dict[str, Any]]) -> PaymentView:
+        return payment_view(await self.request("POST", f"payments/{payment_id}",
+                                               json={"version": version, "actions": _nonempty(actions)}))
 
-    async def query_payments(self, where: str, limit: int = 20) -> list[Any]:
+    async def query_payments(self, where: str, limit: int = 20) -> list[PaymentView]:
         data = await self.request("GET", "payments", params={"where": where, "limit": str(limit)})
-        return list(data.get("results", []))
+        return [payment_view(p) for p in data.get("results", [])]
 
     async def query_payment_methods(self, where: str) -> list[Any]:
         data = await self.request("GET", "payment-methods", params={"where": where})
@@ -209,6 +222,14 @@ class CommercetoolsClient:
                                   headers={"User-Agent": USER_AGENT, "Authorization": self._basic},
                                   timeout=self._timeout) as resp:
             return resp.status, await resp.json(content_type=None)
+
+
+def _nonempty(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An update that must write is never sent without actions: commercetools would accept it without a
+    version bump, and the caller would believe it had written (and locked) something."""
+    if not actions:
+        raise ValueError("an update without actions writes nothing; the caller must not send it")
+    return actions
 
 
 def _error(status: int, body: Any, url: str) -> ApiError:

@@ -2,29 +2,39 @@
 
 ``build_actions`` is pure: given the Payment as read and what should be recorded, it returns the update
 actions (none when everything is already there). ``apply_update`` posts them with the Payment's version
-and, on a 409, re-reads and rebuilds; so a replayed webhook or request writes nothing, and concurrent
-writers never lose a transaction. The version is the lock: nothing here is held in memory.
+and, on a 409, re-reads and rebuilds (``retry_on_conflict``); so a replayed webhook or request writes
+nothing, and concurrent writers never lose a transaction. The version is the lock.
 
-Matching a new transaction to a recorded one: same type and the same ``interactionId`` or the same
-``interfaceId``; failing that, a single ``Initial`` transaction of the same amount that lacks either (the
-pre-recorded kind the templates write, or the host's own reservation when the PSP's webhook overtakes the
-write of the modification's outcome). Allowed state changes: Initial → Pending/Success/Failure,
-Pending → Success/Failure, Failure → Success, Success → Failure.
+Which recorded transaction a draft is about, by the kind of draft:
+
+- **The host's own** (a draft with an ``interfaceId``, the attempt key): the transaction with that
+  ``interfaceId``, and no other. A reservation (``Initial``) is added when it is missing. An outcome
+  (``settles``) must find its reservation: if it is missing, ``ReservationMissingError`` — an outcome is
+  never recorded without the reservation that limited it. A transaction that carries its own
+  ``interfaceId`` is therefore never matched by another attempt's draft.
+- **A PSP's event** (only an ``interactionId``): the transaction of the same type with that
+  ``interactionId``; failing that, the one undecided reservation of the same type and amount that has
+  no ``interactionId`` yet (a webhook that overtakes the write of the outcome). If several could be it,
+  ``AmbiguousEventError`` (a 409: the PSP delivers again later). If none, the event is added: the PSP
+  did something the host did not ask for (a dashboard refund, a chargeback).
+- ``Initial`` without any id is dropped, as the templates do.
+
+Allowed state changes: Initial → Pending/Success/Failure, Pending → Success/Failure, Failure → Success,
+Success → Failure.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from host.commercetools.client import CommercetoolsClient
-from host.errors import ConcurrentModificationError
-from host.models import Money, PaymentView, Transaction, TxState, TxType
+from host.commercetools.versioned import retry_on_conflict
+from host.errors import AmbiguousEventError, ReservationMissingError
+from host.models import Money, PaymentView, TxState, TxType
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +44,6 @@ ALLOWED: Mapping[TxState, frozenset[TxState]] = {
     TxState.FAILURE: frozenset({TxState.SUCCESS}),
     TxState.SUCCESS: frozenset({TxState.FAILURE}),
 }
-MAX_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +53,7 @@ class TxDraft:
     amount: Money
     interaction_id: str | None = None
     interface_id: str | None = None
+    settles: bool = False       # the outcome of the attempt ``interface_id``: its reservation must exist
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,101 +64,109 @@ class PaymentUpdate:
     payment_interface: str | None = None    # paymentMethodInfo.paymentInterface when unset
 
 
+@dataclass(slots=True)
+class _Recorded:
+    id: str | None              # None: added by the update being built
+    type: TxType
+    state: TxState
+    amount: Money
+    interaction_id: str | None
+    interface_id: str | None
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _matches(existing: Mapping[str, Any], tx: TxDraft) -> bool:
-    if existing.get("type") != tx.type.value:
-        return False
-    return bool((tx.interaction_id and existing.get("interactionId") == tx.interaction_id)
-                or (tx.interface_id and existing.get("interfaceId") == tx.interface_id))
+def _same_amount(a: Money, b: Money) -> bool:
+    return a.cent_amount == b.cent_amount and a.currency == b.currency
 
 
-def _loose_match(existing: Mapping[str, Any], tx: TxDraft) -> bool:
-    amount = existing.get("amount") or {}
-    return (existing.get("type") == tx.type.value and existing.get("state") == TxState.INITIAL.value
-            and (not existing.get("interactionId") or not existing.get("interfaceId"))
-            and amount.get("centAmount") == tx.amount.cent_amount
-            and amount.get("currencyCode") == tx.amount.currency)
+def _find(recorded: list[_Recorded], tx: TxDraft) -> tuple[_Recorded | None, bool]:
+    """The recorded transaction ``tx`` is about (or None), and whether a new one may carry its interfaceId."""
+    if tx.interface_id:
+        own = next((r for r in recorded if r.interface_id == tx.interface_id), None)
+        if own is not None and (not own.interaction_id or not tx.interaction_id
+                                or own.interaction_id == tx.interaction_id):
+            return own, False
+        if own is None and tx.settles:
+            raise ReservationMissingError(f"The reservation {tx.interface_id} of this {tx.type.value} is not on "
+                                          "the payment; the outcome is left to reconciliation.")
+        if own is None:
+            return None, True
+        # the reservation was settled by a PSP event of another reference: this outcome is a movement of its
+        # own (found again by its interactionId when the write is repeated)
+        logger.warning("reservation %s was settled by %s; recording %s apart", tx.interface_id,
+                       own.interaction_id, tx.interaction_id)
+        return next((r for r in recorded if r.type == tx.type and r.interaction_id == tx.interaction_id),
+                    None), False
+    if not tx.interaction_id:
+        return None, False
+    exact = [r for r in recorded if r.type == tx.type and r.interaction_id == tx.interaction_id]
+    if len(exact) == 1:
+        return exact[0], False
+    loose = exact or [r for r in recorded if r.type == tx.type and r.state == TxState.INITIAL
+                      and not r.interaction_id and _same_amount(r.amount, tx.amount)]
+    if len(loose) > 1:
+        raise AmbiguousEventError(f"{len(loose)} {tx.type.value} transactions of {tx.amount} could be what "
+                                  f"{tx.interaction_id} settles; deliver it again later.")
+    return (loose[0] if loose else None), False
 
 
-def build_actions(payment: Mapping[str, Any], update: PaymentUpdate, now: str | None = None) -> list[dict[str, Any]]:
+def build_actions(payment: PaymentView, update: PaymentUpdate, now: str | None = None) -> list[dict[str, Any]]:
     """The update actions that bring ``payment`` up to ``update``; ``[]`` when nothing changes."""
     actions: list[dict[str, Any]] = []
-    if update.psp_reference and not payment.get("interfaceId"):
+    if update.psp_reference and not payment.interface_id:
         actions.append({"action": "setInterfaceId", "interfaceId": update.psp_reference})
-    info = payment.get("paymentMethodInfo") or {}
-    if update.payment_interface and not info.get("paymentInterface"):
+    if update.payment_interface and not payment.payment_interface:
         actions.append({"action": "setMethodInfoInterface", "interface": update.payment_interface})
-    if update.method and not info.get("method"):
+    if update.method and not payment.method:
         actions.append({"action": "setMethodInfoMethod", "method": update.method})
-    recorded: list[Mapping[str, Any]] = list(payment.get("transactions") or [])
+    recorded = [_Recorded(t.id, t.type, t.state, t.amount, t.interaction_id, t.interface_id)
+                for t in payment.transactions]
     for tx in update.transactions:
-        if tx.state == TxState.INITIAL and not tx.interaction_id and not tx.interface_id:
-            continue
-        found = [t for t in recorded if _matches(t, tx)]
-        if not found:
-            loose = [t for t in recorded if _loose_match(t, tx)]
-            found = loose if len(loose) == 1 else []
-        if len(found) > 1:
-            raise ConcurrentModificationError(
-                f"{len(found)} {tx.type.value} transactions match {tx.interaction_id or tx.interface_id}")
-        if not found:
+        match, keeps_key = _find(recorded, tx)
+        if match is None:
+            if tx.state == TxState.INITIAL and not tx.interface_id:
+                continue
+            interface_id = tx.interface_id if keeps_key else None
             draft: dict[str, Any] = {"type": tx.type.value, "amount": tx.amount.to_ct(), "state": tx.state.value,
                                      "timestamp": now or now_iso()}
             if tx.interaction_id:
                 draft["interactionId"] = tx.interaction_id
-            if tx.interface_id:
-                draft["interfaceId"] = tx.interface_id
+            if interface_id:
+                draft["interfaceId"] = interface_id
             actions.append({"action": "addTransaction", "transaction": draft})
             # later drafts of this same update must see it (two events for one transaction in one batch)
-            recorded.append({**draft, "id": None})
+            recorded.append(_Recorded(None, tx.type, tx.state, tx.amount, tx.interaction_id, interface_id))
             continue
-        match = found[0]
-        current = TxState(match.get("state", "Initial"))
-        if match.get("id") is None:  # added by this very update
+        if match.id is None:  # added by this very update
             continue
-        if tx.state != current and tx.state in ALLOWED[current]:
-            actions.append({"action": "changeTransactionState", "transactionId": match["id"], "state": tx.state.value})
-        if tx.interaction_id and not match.get("interactionId"):
-            actions.append({"action": "changeTransactionInteractionId", "transactionId": match["id"],
+        if tx.state != match.state and tx.state in ALLOWED[match.state]:
+            actions.append({"action": "changeTransactionState", "transactionId": match.id, "state": tx.state.value})
+            match.state = tx.state
+        if tx.interaction_id and not match.interaction_id:
+            actions.append({"action": "changeTransactionInteractionId", "transactionId": match.id,
                             "interactionId": tx.interaction_id})
-        if tx.interface_id and not match.get("interfaceId"):
-            actions.append({"action": "setTransactionInterfaceId", "transactionId": match["id"],
+            match.interaction_id = tx.interaction_id
+        if tx.interface_id and not match.interface_id and not any(r.interface_id == tx.interface_id
+                                                                   for r in recorded):
+            actions.append({"action": "setTransactionInterfaceId", "transactionId": match.id,
                             "interfaceId": tx.interface_id})
+            match.interface_id = tx.interface_id
     return actions
 
 
 async def apply_update(client: CommercetoolsClient, payment_id: str, update: PaymentUpdate,
-                       payment: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                       payment: PaymentView | None = None) -> PaymentView:
     """Record ``update`` on the Payment. ``payment`` is the Payment in hand (no re-read) if the caller has
-    the current version; on a 409 it is re-read and the actions rebuilt, up to ``MAX_ATTEMPTS`` times."""
-    for attempt in range(MAX_ATTEMPTS):
-        current = dict(payment) if payment is not None else await client.get_payment(payment_id)
+    the current version; on a 409 it is re-read and the actions rebuilt."""
+
+    async def attempt(n: int) -> PaymentView:
+        current = payment if payment is not None and n == 0 else await client.get_payment(payment_id)
         actions = build_actions(current, update)
         if not actions:
             return current
-        try:
-            result: dict[str, Any] = await client.update_payment(payment_id, int(current["version"]), actions)
-            return result
-        except ConcurrentModificationError:
-            if attempt == MAX_ATTEMPTS - 1:
-                raise
-            payment = None
-            await asyncio.sleep(min(0.05 * 2 ** attempt + random.uniform(0, 0.05), 1.0))  # noqa: S311 - jitter
-    raise AssertionError("unreachable")  # pragma: no cover
+        return await client.update_payment(payment_id, current.version, actions)
 
-
-def view(payment: Mapping[str, Any]) -> PaymentView:
-    """A ``PaymentView`` of a commercetools Payment JSON."""
-    info = payment.get("paymentMethodInfo") or {}
-    txs = tuple(
-        Transaction(id=str(t.get("id")), type=TxType(t["type"]), state=TxState(t.get("state", "Initial")),
-                    amount=Money.from_ct(t["amount"]), interaction_id=t.get("interactionId"),
-                    interface_id=t.get("interfaceId"), timestamp=t.get("timestamp"))
-        for t in payment.get("transactions") or [])
-    return PaymentView(id=str(payment["id"]), version=int(payment["version"]),
-                       amount_planned=Money.from_ct(payment["amountPlanned"]),
-                       payment_interface=info.get("paymentInterface"), interface_id=payment.get("interfaceId"),
-                       method=info.get("method"), transactions=txs, raw=payment)
+    return await retry_on_conflict(attempt)

@@ -18,9 +18,10 @@ UNION_TAGS = frozenset({"capturePayment", "refundPayment", "cancelPayment", "rev
 
 
 class Body(BaseModel):
-    """Base of request bodies: unknown keys are ignored, as the templates' schemas do."""
+    """Base of request bodies: unknown keys are ignored, as the templates' schemas do; types are strict
+    (``"10"`` is not a number, ``"true"`` not a boolean), as the templates' JSON schemas are."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, strict=True)
 
 
 class ValidationFailed(ApiError):
@@ -83,6 +84,17 @@ async def read_json(request: web.Request, *, empty: Any = None) -> Any:
     if not isinstance(data, dict):
         raise InvalidJsonError("Request body must be a JSON object.")
     return data
+
+
+def idempotency_key(request: web.Request) -> str | None:
+    """The client's ``Idempotency-Key`` header: 1 to 255 visible ASCII characters, else a 400."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 0 < len(key) <= 255 or not key.isascii() or not key.isprintable():
+        raise ApiError("The Idempotency-Key header must be 1 to 255 printable ASCII characters.",
+                       code="InvalidField", status=400, field="Idempotency-Key")
+    return key
 
 
 async def read_model(request: web.Request, model: type[M], *, empty: Any = None) -> M:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import Field
 
-from host.commercetools.amounts import cart_amount
-from host.commercetools.payments import view
 from host.errors import ApiError, GiftCardError
-from host.handlers.checkout import new_payment, open_amount, record_result
-from host.handlers.common import Body, read_model
+from host.flows import create
+from host.handlers.common import Body, idempotency_key, read_model
 from host.keys import CT, ROUTER, SESSION_AUTH
 from host.models import GiftCardState, Money, PaymentResult, RedeemRequest, TransactionResult, TxState, TxType
 from host.routing import as_giftcard
@@ -54,11 +52,20 @@ async def _balance(request: web.Request) -> web.Response:
     bound = as_giftcard(request.app[ROUTER].for_interface(session.payment_interface, "giftcard"))
     body = await read_model(request, BalanceBody)
     cart = await request.app[CT].get_cart(session.cart_id)
-    result = await bound.provider.balance(body.code, cart_amount(cart).currency)
+    result = await bound.provider.balance(body.code, cart.total.currency)
     if result.state != GiftCardState.VALID or result.amount is None:
         state = result.state if result.state != GiftCardState.VALID else GiftCardState.GENERIC_ERROR
         raise GiftCardError(state.value, result.message or _MESSAGES[state])
     return web.json_response({"status": {"state": "Valid"}, "amount": result.amount.to_json()})
+
+
+def _fits(asked: Money, open_: Money) -> None:
+    if asked.currency != open_.currency:
+        raise GiftCardError(GiftCardState.CURRENCY_NOT_MATCH.value,
+                            f"Redeem currency {asked.currency} does not match the cart currency {open_.currency}.")
+    if asked.cent_amount > open_.cent_amount:
+        raise GiftCardError(GiftCardState.GENERIC_ERROR.value,
+                            f"Cannot redeem {asked}: only {open_} is left to pay on the cart.")
 
 
 async def redeem(request: web.Request) -> web.Response:
@@ -66,27 +73,33 @@ async def redeem(request: web.Request) -> web.Response:
     bound = as_giftcard(request.app[ROUTER].for_interface(session.payment_interface, "giftcard"))
     body = await read_model(request, RedeemBody)
     ct = request.app[CT]
-    cart = await ct.get_cart(session.cart_id)
-    open_ = await open_amount(ct, cart, None)   # the gift card itself is what the planned amount stands for
-    amount = Money(body.redeemAmount.centAmount, body.redeemAmount.currencyCode.upper(), open_.fraction_digits)
-    if amount.currency != open_.currency:
-        raise GiftCardError(GiftCardState.CURRENCY_NOT_MATCH.value,
-                            f"Redeem currency {amount.currency} does not match the cart currency {open_.currency}.")
-    if amount.cent_amount > open_.cent_amount:
-        raise GiftCardError(GiftCardState.GENERIC_ERROR.value,
-                            f"Cannot redeem {amount}: only {open_} is left to pay on the cart.")
-    payment = await new_payment(ct, cart, amount=amount, payment_interface=bound.payment_interface,
-                                method="giftcard", checkout_transaction_item_id=session.checkout_transaction_item_id,
-                                session=None)
-    result = await bound.provider.redeem(RedeemRequest(payment=view(payment), code=body.code, amount=amount,
-                                                       session=session,
-                                                       idempotency_key=f"{bound.id}:redeem:{payment['id']}"))
-    reference = result.redemption_id or None
-    tx = TransactionResult(TxType.CHARGE, result.state, amount,
-                           reference or f"{bound.id}:redeem-failed:{payment['id']}")
-    await record_result(ct, payment, PaymentResult(reference, (tx,), method="giftcard"), amount)
-    return web.json_response({"result": "Success" if result.state == TxState.SUCCESS else "Failure",
-                              "paymentReference": payment["id"], "redemptionId": result.redemption_id})
+    # no giftCardPlannedAmount here: the gift card itself is what the planned amount stands for
+    order = create.Order(bound.id, bound.payment_interface, session.cart_id, "giftcard", tx_type=TxType.CHARGE,
+                         amount=Money(body.redeemAmount.centAmount, body.redeemAmount.currencyCode.upper()),
+                         checkout_transaction_item_id=session.checkout_transaction_item_id,
+                         idempotency_key=idempotency_key(request), kind="redeem")
+    attempt = await create.begin(ct, order, _fits)
+    if isinstance(attempt, create.Replay):
+        state = create.replay_state(attempt.payment, TxType.CHARGE)
+        return _answer(state, attempt.payment.id, attempt.payment.interface_id or "")
+
+    async def take() -> PaymentResult:
+        assert isinstance(attempt, create.Attempt)
+        result = await bound.provider.redeem(RedeemRequest(payment=attempt.payment, code=body.code,
+                                                           amount=attempt.amount, session=session,
+                                                           idempotency_key=attempt.key))
+        reference = result.redemption_id or f"{bound.id}:redeem-failed:{attempt.payment.id}"
+        tx = TransactionResult(TxType.CHARGE, result.state, attempt.amount, reference)
+        return PaymentResult(result.redemption_id or None, (tx,), {"redemptionId": result.redemption_id},
+                             method="giftcard")
+
+    result, _ = await create.run(ct, attempt, take)
+    return _answer(result.transactions[0].state, attempt.payment.id, str(result.response["redemptionId"]))
+
+
+def _answer(state: TxState, payment_id: str, redemption_id: str) -> web.Response:
+    return web.json_response({"result": "Success" if state == TxState.SUCCESS else "Failure",
+                              "paymentReference": payment_id, "redemptionId": redemption_id})
 
 
 def setup(app: web.Application) -> None:

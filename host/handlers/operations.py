@@ -12,12 +12,20 @@ from pydantic import Field
 
 from host._version import __version__
 from host.auth import TRANSACTION_AUTHORITIES
-from host.commercetools.payments import view
 from host.errors import InvalidFieldError, InvalidOperationError, RequiredFieldError, ResourceNotFoundError
-from host.handlers.checkout import new_payment, open_amount, record_result
-from host.handlers.common import Body, read_model
+from host.flows import create
+from host.handlers.common import Body, idempotency_key, read_model
 from host.keys import CT, DEPLOYMENT, JWT, OAUTH, ROUTER, SESSION_AUTH
-from host.models import CreatePaymentRequest, Money, SessionInfo, StatusCheck, TxState, TxType
+from host.models import (
+    CreatePaymentRequest,
+    Money,
+    PaymentResult,
+    PaymentView,
+    SessionInfo,
+    StatusCheck,
+    TxState,
+    TxType,
+)
 from host.providers import Provider
 from host.routing import Bound, Router, as_payment
 
@@ -121,14 +129,16 @@ async def transactions(request: web.Request) -> web.Response:
     app = request.app
     await app[OAUTH].authenticate(request, TRANSACTION_AUTHORITIES)
     body = await read_model(request, TransactionBody)
+    if body.type not in (None, "Recurring"):
+        raise InvalidOperationError("Only Recurring transactions are supported.")
     ct = app[CT]
     cart = await ct.get_cart(body.cartId)
-    if not cart.get("customerId"):
+    if not cart.customer_id:
         raise RequiredFieldError("customerId")
     method_id = body.paymentMethodId or (body.paymentMethod.id if body.paymentMethod else None)
     if not method_id:
         raise RequiredFieldError("paymentMethodId")
-    stored = await ct.query_payment_methods(f'id="{method_id}" and customer(id="{cart["customerId"]}")')
+    stored = await ct.query_payment_methods(f'id="{method_id}" and customer(id="{cart.customer_id}")')
     if not stored:
         raise ResourceNotFoundError(f"The Resource with ID {method_id} was not found.")
     interface = body.paymentInterface or stored[0].get("paymentInterface")
@@ -140,34 +150,44 @@ async def transactions(request: web.Request) -> web.Response:
     session = SessionInfo(session_id="", cart_id=body.cartId,
                           checkout_transaction_item_id=body.checkoutTransactionItemId,
                           future_order_number=body.futureOrderNumber)
-    open_ = await open_amount(ct, cart, None)
-    amount = open_
-    if body.amount is not None:
-        if body.amount.currencyCode.upper() != open_.currency:
-            raise InvalidFieldError("amount.currencyCode", f"The currency {body.amount.currencyCode} does not match "
-                                    f"the cart currency {open_.currency}.", invalidValue=body.amount.currencyCode)
-        if body.amount.centAmount > open_.cent_amount:
-            raise InvalidFieldError("amount.centAmount", f"The amount {body.amount.centAmount} exceeds the open "
-                                    f"amount of the cart ({open_.cent_amount}).", invalidValue=body.amount.centAmount,
-                                    allowedValues=f"<= {open_.cent_amount}")
-        amount = Money(body.amount.centAmount, open_.currency, open_.fraction_digits)
-    if body.type not in (None, "Recurring"):
-        raise InvalidOperationError("Only Recurring transactions are supported.")
-    payment = await new_payment(ct, cart, amount=amount, payment_interface=bound.payment_interface, method=method,
-                                checkout_transaction_item_id=body.checkoutTransactionItemId, session=None)
-    key = body.idempotencyKey or payment["id"]
-    result = await bound.provider.create_payment(CreatePaymentRequest(
-        payment=view(payment), amount=amount, method=method, capture_method=bound.capture_method,
-        body={"paymentMethod": {"type": method, "token": token, "storedPaymentMethodId": method_id},
-              "recurring": True},
-        session=session, return_url=f"{bound.provider.context.base_url}/plugins/{bound.id}",
-        idempotency_key=f"{bound.id}:transaction:{key}"))
-    recorded = view(await record_result(ct, payment, result, amount))
+    amount = Money(body.amount.centAmount, body.amount.currencyCode.upper()) if body.amount else None
+    order = create.Order(bound.id, bound.payment_interface, body.cartId, method, amount=amount,
+                         checkout_transaction_item_id=body.checkoutTransactionItemId,
+                         idempotency_key=body.idempotencyKey or idempotency_key(request), kind="transaction")
+    attempt = await create.begin(ct, order, _fits)
+    if isinstance(attempt, create.Replay):
+        create.replay_state(attempt.payment, TxType.AUTHORIZATION)
+        return _transaction_status(attempt.payment)
+
+    async def charge() -> PaymentResult:
+        assert isinstance(attempt, create.Attempt)
+        return await bound.provider.create_payment(CreatePaymentRequest(
+            payment=attempt.payment, amount=attempt.amount, method=method, capture_method=bound.capture_method,
+            body={"paymentMethod": {"type": method, "token": token, "storedPaymentMethodId": method_id},
+                  "recurring": True},
+            session=session, return_url=f"{bound.provider.context.base_url}/plugins/{bound.id}",
+            idempotency_key=attempt.key))
+
+    _, recorded = await create.run(ct, attempt, charge)
+    return _transaction_status(recorded)
+
+
+def _fits(asked: Money, open_: Money) -> None:
+    if asked.currency != open_.currency:
+        raise InvalidFieldError("amount.currencyCode", f"The currency {asked.currency} does not match "
+                                f"the cart currency {open_.currency}.", invalidValue=asked.currency)
+    if asked.cent_amount > open_.cent_amount:
+        raise InvalidFieldError("amount.centAmount", f"The amount {asked.cent_amount} exceeds the open "
+                                f"amount of the cart ({open_.cent_amount}).", invalidValue=asked.cent_amount,
+                                allowedValues=f"<= {open_.cent_amount}")
+
+
+def _transaction_status(recorded: PaymentView) -> web.Response:
     state = "Completed" if recorded.has(TxType.AUTHORIZATION) or recorded.has(TxType.CHARGE) else \
         "Pending" if recorded.has(TxType.AUTHORIZATION, (TxState.PENDING, TxState.INITIAL)) else "Failed"
     errors = [] if state != "Failed" else [{"code": "PaymentRejected",
-                                            "message": f"Payment '{payment['id']}' has been rejected."}]
-    return web.json_response({"transactionStatus": {"state": state, "errors": errors}, "paymentId": payment["id"]},
+                                            "message": f"Payment '{recorded.id}' has been rejected."}]
+    return web.json_response({"transactionStatus": {"state": state, "errors": errors}, "paymentId": recorded.id},
                              status=201)
 
 

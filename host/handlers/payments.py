@@ -1,14 +1,13 @@
-"""``POST /payments`` (session): create and authorize a payment for the session's cart."""
+"""``POST /payments`` (session): create and authorize a payment for the session's cart (``host.flows.create``)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from host.commercetools.payments import view
-from host.handlers.checkout import new_payment, open_amount, record_result
-from host.handlers.common import read_json
+from host.flows import create
+from host.handlers.common import idempotency_key, read_json
 from host.keys import CT, ROUTER, SESSION_AUTH
-from host.models import CreatePaymentRequest
+from host.models import CreatePaymentRequest, PaymentResult, TxType
 from host.routing import Router, as_payment
 
 
@@ -18,19 +17,26 @@ async def create_payment(request: web.Request) -> web.Response:
     bound = as_payment(app[ROUTER].for_interface(session.payment_interface, "payment"))
     body = await read_json(request, empty={})
     method = Router.check_method(bound, bound.provider.payment_method(body), session.allowed_payment_methods)
+    order = create.Order(bound.id, bound.payment_interface, session.cart_id, method,
+                         gift_card_planned=session.gift_card_planned_amount,
+                         checkout_transaction_item_id=session.checkout_transaction_item_id,
+                         idempotency_key=idempotency_key(request))
     ct = app[CT]
-    cart = await ct.get_cart(session.cart_id)
-    amount = await open_amount(ct, cart, session)
-    payment = await new_payment(ct, cart, amount=amount, payment_interface=bound.payment_interface, method=method,
-                                checkout_transaction_item_id=session.checkout_transaction_item_id, session=session)
-    base = bound.provider.context.base_url
-    result = await bound.provider.create_payment(CreatePaymentRequest(
-        payment=view(payment), amount=amount, method=method, capture_method=bound.capture_method, body=body,
-        session=session, return_url=f"{base}/plugins/{bound.id}",
-        idempotency_key=f"{bound.id}:create:{payment['id']}"))
-    await record_result(ct, payment, result, amount)
+    attempt = await create.begin(ct, order)
+    if isinstance(attempt, create.Replay):
+        create.replay_state(attempt.payment, TxType.AUTHORIZATION)
+        return web.json_response({"paymentReference": attempt.payment.id})
+
+    async def authorize() -> PaymentResult:
+        assert isinstance(attempt, create.Attempt)
+        return await bound.provider.create_payment(CreatePaymentRequest(
+            payment=attempt.payment, amount=attempt.amount, method=method, capture_method=bound.capture_method,
+            body=body, session=session, return_url=f"{bound.provider.context.base_url}/plugins/{bound.id}",
+            idempotency_key=attempt.key))
+
+    result, _ = await create.run(ct, attempt, authorize)
     # the Payment id is the paymentReference Checkout relies on: a provider cannot override it
-    return web.json_response({**result.response, "paymentReference": payment["id"]})
+    return web.json_response({**result.response, "paymentReference": attempt.payment.id})
 
 
 def setup(app: web.Application) -> None:

@@ -1,67 +1,24 @@
 """``POST /webhooks/{instance}`` and the extra routes plugins declare.
 
 A webhook's raw bytes go to the instance's provider, which verifies and translates them; the host then
-records each event through the consolidating update, so a redelivery writes nothing. The Payment is found
-by the commercetools id the PSP echoed back, else by ``interfaceId``; a Payment of another instance is
-never touched. Unknown Payments are acknowledged (logged), so the PSP stops retrying.
+records each event with ``host.flows.events`` (the consolidating update), so a redelivery writes nothing.
+A Payment of another instance is never touched. Unknown Payments are acknowledged (logged), so the PSP
+stops retrying.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
-from host.commercetools.client import CommercetoolsClient
-from host.commercetools.payments import PaymentUpdate, apply_update, view
 from host.errors import ResourceNotFoundError
-from host.handlers.checkout import drafts, open_amount
+from host.flows.create import amount_to_pay
+from host.flows.events import record_event
 from host.keys import CT, ROUTER, SESSION_AUTH
 from host.models import Money, PaymentEvent, PaymentView, SessionInfo, WebhookRequest
 from host.providers import Provider, Route
 from host.routing import Bound
-
-logger = logging.getLogger(__name__)
-
-
-async def find_payment(ct: CommercetoolsClient, bound: Bound[Provider], event: PaymentEvent) -> dict[str, Any] | None:
-    payment: dict[str, Any] | None = None
-    if event.payment_id:
-        try:
-            payment = await ct.get_payment(event.payment_id)
-        except ResourceNotFoundError:
-            payment = None
-    if payment is None and event.psp_reference:
-        where = f'interfaceId="{_quote(event.psp_reference)}"'
-        matches = await ct.query_payments(where, limit=5)
-        payment = next((p for p in matches if _interface(p) == bound.payment_interface), None)
-    if payment is not None and _interface(payment) != bound.payment_interface:
-        logger.warning("event for payment %s of another integration ignored by %s", payment["id"], bound.id)
-        return None
-    return payment
-
-
-def _interface(payment: Mapping[str, Any]) -> str | None:
-    return (payment.get("paymentMethodInfo") or {}).get("paymentInterface")
-
-
-def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
-async def record_event(ct: CommercetoolsClient, bound: Bound[Provider], event: PaymentEvent) -> dict[str, Any] | None:
-    payment = await find_payment(ct, bound, event)
-    if payment is None:
-        logger.info("no payment for event of %s (payment %s, reference %s); acknowledged", bound.id,
-                    event.payment_id, event.psp_reference)
-        return None
-    planned = Money.from_ct(payment["amountPlanned"])
-    update = PaymentUpdate(drafts(event.transactions, planned, event.psp_reference),
-                           psp_reference=event.psp_reference, method=event.method)
-    # the Payment was just read: its version is in hand
-    return await apply_update(ct, str(payment["id"]), update, payment=payment)
 
 
 async def webhook(request: web.Request) -> web.StreamResponse:
@@ -91,19 +48,19 @@ class _RouteContext:
         if self.session is None:
             raise RuntimeError("amount_to_pay() needs a route with auth='session'")
         cart = await self._ct.get_cart(self.session.cart_id)
-        return await open_amount(self._ct, cart, self.session)
+        return await amount_to_pay(self._ct, cart, self.session.gift_card_planned_amount)
 
     async def get_payment(self, payment_id: str) -> PaymentView:
         payment = await self._ct.get_payment(payment_id)
-        if _interface(payment) != self.bound.payment_interface:
+        if payment.payment_interface != self.bound.payment_interface:
             raise ResourceNotFoundError(f"The Resource with ID {payment_id} was not found.")
-        return view(payment)
+        return payment
 
     async def record(self, event: PaymentEvent) -> PaymentView:
         payment = await record_event(self._ct, self.bound, event)
         if payment is None:
             raise ResourceNotFoundError(f"The Resource with ID {event.payment_id} was not found.")
-        return view(payment)
+        return payment
 
 
 def plugin_handler(route: Route, instance_id: str | None) -> Any:

@@ -31,7 +31,7 @@ _ALLOWED: dict[tuple[str, ...], tuple[str, ...]] = {
 
 
 class PaymentMethodBody(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, strict=True)
 
     type: Literal["card", "invoice", "purchaseorder", "customtestmethod"]
     po_number: str | None = Field(None, alias="poNumber")
@@ -39,7 +39,7 @@ class PaymentMethodBody(BaseModel):
 
 
 class PaymentBody(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, strict=True)
 
     payment_method: PaymentMethodBody = Field(alias="paymentMethod")
     payment_outcome: Literal["Authorized", "Rejected"] = Field(alias="paymentOutcome")

@@ -59,7 +59,7 @@ LINK_GRACE_DAYS = 30
 
 
 class _Method(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
     type: Literal["banktransfer"]
 
@@ -67,7 +67,7 @@ class _Method(BaseModel):
 class PaymentBody(BaseModel):
     """``POST /payments``: only the method; the amount always comes from the cart."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
     paymentMethod: _Method
     recurring: StrictBool = False

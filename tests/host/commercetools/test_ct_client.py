@@ -6,16 +6,14 @@ import asyncio
 
 import pytest
 
-from host.commercetools.amounts import amount_to_pay
 from host.commercetools.client import CommercetoolsClient, join_url
 from host.commercetools.payments import PaymentUpdate, TxDraft, apply_update
 from host.errors import (
     ConcurrentModificationError,
-    InvalidOperationError,
     ResourceNotFoundError,
     UpstreamError,
 )
-from host.models import Money, TxState, TxType
+from host.models import Money, PaymentView, TxState, TxType
 from host.testing.harness import RunningEmulator
 
 EUR = "EUR"
@@ -33,14 +31,14 @@ async def test_token_is_cached_and_refreshed_once_on_401(ct_client: Commercetool
         await ct_client.get_cart(cart["id"])
     assert ct_emulator.stats().get("POST /oauth/token") == 1
     ct_emulator.emulator.inject_fault(r"/carts/", 401)
-    assert (await ct_client.get_cart(cart["id"]))["id"] == cart["id"]
+    assert (await ct_client.get_cart(cart["id"])).id == cart["id"]
     assert ct_emulator.stats().get("POST /oauth/token") == 2
 
 
 async def test_503_then_success_is_retried(ct_client: CommercetoolsClient, ct_emulator: RunningEmulator) -> None:
     cart = ct_emulator.emulator.create_cart(EUR, [{"name": "a", "centAmount": 100, "quantity": 1}])
     ct_emulator.emulator.inject_fault(r"/carts/", 503, times=2)
-    assert (await ct_client.get_cart(cart["id"]))["id"] == cart["id"]
+    assert (await ct_client.get_cart(cart["id"])).id == cart["id"]
 
 
 async def test_persistent_503_gives_up_with_503(ct_client: CommercetoolsClient, ct_emulator: RunningEmulator) -> None:
@@ -56,10 +54,12 @@ async def test_typed_errors(ct_client: CommercetoolsClient) -> None:
         await ct_client.get_payment("00000000-0000-0000-0000-000000000000")
 
 
-async def _payment(ct_client: CommercetoolsClient, amount: int = 1000) -> dict:  # type: ignore[type-arg]
-    return await ct_client.create_payment({  # type: ignore[no-any-return]
+async def _payment(ct_client: CommercetoolsClient, amount: int = 1000) -> PaymentView:
+    payment, created = await ct_client.create_payment({
         "amountPlanned": {"currencyCode": EUR, "centAmount": amount},
         "paymentMethodInfo": {"paymentInterface": "mock"}})
+    assert created
+    return payment
 
 
 async def test_ten_concurrent_writers_record_every_transaction_once(ct_client: CommercetoolsClient) -> None:
@@ -67,11 +67,11 @@ async def test_ten_concurrent_writers_record_every_transaction_once(ct_client: C
 
     async def write(i: int) -> None:
         tx = TxDraft(TxType.CHARGE, TxState.SUCCESS, Money(100, EUR), interaction_id=f"cap-{i}")
-        await apply_update(ct_client, payment["id"], PaymentUpdate([tx]))
+        await apply_update(ct_client, payment.id, PaymentUpdate([tx]))
 
     await asyncio.gather(*(write(i) for i in range(10)))
-    recorded = (await ct_client.get_payment(payment["id"]))["transactions"]
-    assert sorted(t["interactionId"] for t in recorded) == sorted(f"cap-{i}" for i in range(10))
+    recorded = (await ct_client.get_payment(payment.id)).transactions
+    assert sorted(str(t.interaction_id) for t in recorded) == sorted(f"cap-{i}" for i in range(10))
 
 
 async def test_replaying_an_update_writes_nothing(ct_client: CommercetoolsClient,
@@ -79,98 +79,62 @@ async def test_replaying_an_update_writes_nothing(ct_client: CommercetoolsClient
     payment = await _payment(ct_client)
     update = PaymentUpdate([TxDraft(TxType.AUTHORIZATION, TxState.SUCCESS, Money(1000, EUR), "psp-1")],
                            psp_reference="psp-1", method="card")
-    first = await apply_update(ct_client, payment["id"], update, payment=payment)
+    first = await apply_update(ct_client, payment.id, update, payment=payment)
     ct_emulator.reset_stats()
-    again = await apply_update(ct_client, payment["id"], update)
-    assert again["version"] == first["version"]
+    again = await apply_update(ct_client, payment.id, update)
+    assert again.version == first.version
     assert "POST /{projectKey}/payments/{id}" not in ct_emulator.stats()
 
 
 async def test_pending_is_promoted_and_interface_id_never_overwritten(ct_client: CommercetoolsClient) -> None:
     payment = await _payment(ct_client)
-    await apply_update(ct_client, payment["id"], PaymentUpdate(
+    await apply_update(ct_client, payment.id, PaymentUpdate(
         [TxDraft(TxType.CHARGE, TxState.PENDING, Money(1000, EUR), "m-1")], psp_reference="first"))
-    done = await apply_update(ct_client, payment["id"], PaymentUpdate(
+    done = await apply_update(ct_client, payment.id, PaymentUpdate(
         [TxDraft(TxType.CHARGE, TxState.SUCCESS, Money(1000, EUR), "m-1")], psp_reference="second"))
-    assert done["interfaceId"] == "first"
-    assert [(t["type"], t["state"]) for t in done["transactions"]] == [("Charge", "Success")]
+    assert done.interface_id == "first"
+    assert [(t.type, t.state) for t in done.transactions] == [(TxType.CHARGE, TxState.SUCCESS)]
 
 
 async def test_disallowed_transition_is_not_written(ct_client: CommercetoolsClient) -> None:
     payment = await _payment(ct_client)
-    done = await apply_update(ct_client, payment["id"], PaymentUpdate(
+    done = await apply_update(ct_client, payment.id, PaymentUpdate(
         [TxDraft(TxType.CHARGE, TxState.SUCCESS, Money(1000, EUR), "m-1")]))
-    again = await apply_update(ct_client, payment["id"], PaymentUpdate(
+    again = await apply_update(ct_client, payment.id, PaymentUpdate(
         [TxDraft(TxType.CHARGE, TxState.PENDING, Money(1000, EUR), "m-1")]))
-    assert again["version"] == done["version"]
+    assert again.version == done.version
 
 
 async def test_stale_version_in_hand_is_reread(ct_client: CommercetoolsClient) -> None:
     payment = await _payment(ct_client)
-    await apply_update(ct_client, payment["id"], PaymentUpdate([TxDraft(TxType.CHARGE, TxState.SUCCESS,
+    await apply_update(ct_client, payment.id, PaymentUpdate([TxDraft(TxType.CHARGE, TxState.SUCCESS,
                                                                         Money(10, EUR), "a")]))
-    done = await apply_update(ct_client, payment["id"], PaymentUpdate(
+    done = await apply_update(ct_client, payment.id, PaymentUpdate(
         [TxDraft(TxType.CHARGE, TxState.SUCCESS, Money(10, EUR), "b")]), payment=payment)  # stale version 1
-    assert {t["interactionId"] for t in done["transactions"]} == {"a", "b"}
+    assert {t.interaction_id for t in done.transactions} == {"a", "b"}
 
 
 async def test_create_payment_with_a_key_is_replay_safe(ct_client: CommercetoolsClient) -> None:
     draft = {"key": "k-123", "amountPlanned": {"currencyCode": EUR, "centAmount": 5}}
-    first = await ct_client.create_payment(draft)
-    second = await ct_client.create_payment(draft)
-    assert first["id"] == second["id"]
+    first, created = await ct_client.create_payment(draft)
+    second, again = await ct_client.create_payment(draft)
+    assert (first.id, created) == (second.id, True) and again is False
 
 
-def _cart(gross: int | None = None, total: int = 10000) -> dict:  # type: ignore[type-arg]
-    cart = {"id": "c1", "totalPrice": {"currencyCode": EUR, "centAmount": total, "fractionDigits": 2}}
-    if gross is not None:
-        cart["taxedPrice"] = {"totalGross": {"currencyCode": EUR, "centAmount": gross, "fractionDigits": 2}}
-    return cart
-
-
-def _paid(amount: int, *txs: tuple[str, str]) -> dict:  # type: ignore[type-arg]
-    return {"amountPlanned": {"currencyCode": EUR, "centAmount": amount},
-            "transactions": [{"type": t, "state": s} for t, s in txs]}
-
-
-def test_amount_prefers_taxed_gross_and_subtracts_live_payments() -> None:
-    assert amount_to_pay(_cart(gross=11900), []).cent_amount == 11900
-    assert amount_to_pay(_cart(), [_paid(3000, ("Authorization", "Success"))]).cent_amount == 7000
-    assert amount_to_pay(_cart(), [_paid(3000, ("Charge", "Pending"))]).cent_amount == 7000
-
-
-def test_amount_ignores_failed_and_reverted_payments() -> None:
-    payments = [_paid(3000, ("Authorization", "Failure")),
-                _paid(2000, ("Authorization", "Success"), ("CancelAuthorization", "Success")),
-                _paid(1000, ("Authorization", "Initial"))]
-    assert amount_to_pay(_cart(), payments).cent_amount == 10000
-
-
-def test_amount_subtracts_gift_card_planned_amount_of_the_same_currency() -> None:
-    assert amount_to_pay(_cart(), [], Money(2500, EUR)).cent_amount == 7500
-    assert amount_to_pay(_cart(), [], Money(2500, "USD")).cent_amount == 10000
-
-
-def test_paid_in_full_is_400_invalid_operation() -> None:
-    with pytest.raises(InvalidOperationError) as info:
-        amount_to_pay(_cart(), [_paid(10000, ("Charge", "Success"))])
-    body = info.value.body()
-    assert body["statusCode"] == 400
-    assert body["errors"][0] == {"code": "InvalidOperation", "message": "The cart has already been paid in full",
-                                 "resource": "c1", "paidAmount": {"centAmount": 10000, "currencyCode": EUR},
-                                 "cartAmount": {"centAmount": 10000, "currencyCode": EUR}}
-
-
-def test_zero_decimal_currency_keeps_its_fraction_digits() -> None:
-    cart = {"id": "c", "totalPrice": {"currencyCode": "JPY", "centAmount": 1500, "fractionDigits": 0}}
-    assert amount_to_pay(cart, []) == Money(1500, "JPY", 0)
+async def test_an_update_without_actions_is_never_sent(ct_client: CommercetoolsClient,
+                                                       ct_emulator: RunningEmulator) -> None:
+    payment = await _payment(ct_client)
+    ct_emulator.reset_stats()
+    with pytest.raises(ValueError, match="without actions"):
+        await ct_client.update_payment(payment.id, payment.version, [])
+    assert ct_emulator.stats() == {}
 
 
 async def test_concurrent_modification_error_carries_current_version(ct_client: CommercetoolsClient) -> None:
     payment = await _payment(ct_client)
-    await ct_client.update_payment(payment["id"], 1, [{"action": "setInterfaceId", "interfaceId": "x"}])
+    await ct_client.update_payment(payment.id, 1, [{"action": "setInterfaceId", "interfaceId": "x"}])
     with pytest.raises(ConcurrentModificationError) as info:
-        await ct_client.update_payment(payment["id"], 1, [{"action": "setMethodInfoMethod", "method": "card"}])
+        await ct_client.update_payment(payment.id, 1, [{"action": "setMethodInfoMethod", "method": "card"}])
     assert info.value.fields["currentVersion"] == 2
 
 
