@@ -13,10 +13,11 @@ Which recorded transaction a draft is about, by the kind of draft:
   never recorded without the reservation that limited it. A transaction that carries its own
   ``interfaceId`` is therefore never matched by another attempt's draft.
 - **A PSP's event** (only an ``interactionId``): the transaction of the same type with that
-  ``interactionId``; failing that, the one undecided reservation of the same type and amount that has
-  no ``interactionId`` yet (a webhook that overtakes the write of the outcome). If several could be it,
-  ``AmbiguousEventError`` (a 409: the PSP delivers again later). If none, the event is added: the PSP
-  did something the host did not ask for (a dashboard refund, a chargeback).
+  ``interactionId``; failing that, for a Success or Pending, the one undecided reservation of the same
+  type and amount that has no ``interactionId`` yet (a webhook that overtakes the write of the outcome).
+  If several could be it, or a Failure could be one of them, ``AmbiguousEventError`` (a 409: the PSP
+  delivers again later, when the host's outcome writes have named them). If none, the event is added:
+  the PSP did something the host did not ask for (a dashboard refund, a chargeback).
 - ``Initial`` without any id is dropped, as the templates do.
 
 Allowed state changes: Initial → Pending/Success/Failure, Pending → Success/Failure, Failure → Success,
@@ -107,9 +108,13 @@ def _find(recorded: list[_Recorded], tx: TxDraft) -> tuple[_Recorded | None, boo
         return exact[0], False
     loose = exact or [r for r in recorded if r.type == tx.type and r.state == TxState.INITIAL
                       and not r.interaction_id and _same_amount(r.amount, tx.amount)]
-    if len(loose) > 1:
-        raise AmbiguousEventError(f"{len(loose)} {tx.type.value} transactions of {tx.amount} could be what "
-                                  f"{tx.interaction_id} settles; deliver it again later.")
+    # A failure is never matched by guesswork: it may be the event of an attempt the PSP refused outright
+    # (its reservation already Failure, without a reference), and settling another attempt's reservation
+    # with it would free an amount whose PSP call may still succeed. It waits until no undecided
+    # reservation could be it.
+    if len(loose) > 1 or (loose and not exact and tx.state == TxState.FAILURE):
+        raise AmbiguousEventError(f"{len(loose)} undecided {tx.type.value} transaction(s) of {tx.amount} could "
+                                  f"be what {tx.interaction_id} settles; deliver it again later.")
     return (loose[0] if loose else None), False
 
 

@@ -23,18 +23,58 @@ from host.commercetools.versioned import retry_on_conflict
 from host.errors import ApiError, NotSupportedError, ReservationMissingError
 from host.flows.rules import OPERATION, TX_TYPE, Modification, plan
 from host.models import ModificationRequest, ModificationResult, Money, Operation, Outcome, PaymentView, TxState
-from host.providers import GiftCardProvider, PaymentProvider, Provider
+from host.providers import Capabilities, GiftCardProvider, PaymentProvider, Provider
 from host.routing import Bound, Router
 
 _OUTCOME = {TxState.SUCCESS: Outcome.APPROVED, TxState.PENDING: Outcome.RECEIVED, TxState.FAILURE: Outcome.REJECTED}
 
 
 @dataclass(frozen=True, slots=True)
-class _Reserved:
+class Reserved:
+    """A reserved attempt: the Payment as written, the operation and amount it reserves, its key."""
+
     payment: PaymentView
     operation: Operation
     amount: Money
+    key: str
     outcome: Outcome | None = None      # set when the attempt was already decided (a replay)
+
+
+async def reserve(ct: CommercetoolsClient, payment: PaymentView, command: Modification, key: str,
+                  caps: Capabilities) -> Reserved:
+    """Step 2: check the limits and write the reservation ``key`` with the version read (re-read and
+    re-checked on a 409). An attempt already recorded under ``key`` is answered, not reserved again."""
+
+    async def attempt(n: int) -> Reserved:
+        current = payment if n == 0 else await ct.get_payment(payment.id)
+        recorded = current.transaction(key)
+        if recorded is not None:
+            return Reserved(current, OPERATION[recorded.type], recorded.amount, key, _OUTCOME.get(recorded.state))
+        operation, amount = plan(current, command, caps)
+        draft = TxDraft(TX_TYPE[operation], TxState.INITIAL, amount, interface_id=key)
+        written = await ct.update_payment(payment.id, current.version, build_actions(current, PaymentUpdate([draft])))
+        if written.transaction(key) is None:
+            raise ReservationMissingError(f"commercetools did not keep the reservation {key}.")
+        return Reserved(written, operation, amount, key)
+
+    return await retry_on_conflict(attempt)
+
+
+async def settle(ct: CommercetoolsClient, reserved: Reserved, result: ModificationResult) -> PaymentView:
+    """Step 4: the outcome on the reservation (and a provider's extra transactions beside it)."""
+    tx_type, key = TX_TYPE[reserved.operation], reserved.key
+    drafts = [TxDraft(tx_type, result.outcome.state, reserved.amount, result.psp_reference, key, settles=True)]
+    drafts += [TxDraft(t.type, t.state, t.amount or reserved.amount, t.interaction_id or result.psp_reference,
+                       f"{key}:{t.type.value}") for t in result.transactions]
+    return await apply_update(ct, reserved.payment.id, PaymentUpdate(drafts, psp_reference=result.psp_reference),
+                              payment=reserved.payment)
+
+
+async def refuse(ct: CommercetoolsClient, reserved: Reserved) -> PaymentView:
+    """The PSP definitely refused (or was never asked): the reservation is ``Failure`` and frees its amount."""
+    draft = TxDraft(TX_TYPE[reserved.operation], TxState.FAILURE, reserved.amount, interface_id=reserved.key,
+                    settles=True)
+    return await apply_update(ct, reserved.payment.id, PaymentUpdate([draft]))
 
 
 async def modify(ct: CommercetoolsClient, router: Router, payment_id: str, command: Modification,
@@ -43,41 +83,20 @@ async def modify(ct: CommercetoolsClient, router: Router, payment_id: str, comma
     payment = await ct.get_payment(payment_id)
     bound = router.for_interface(payment.payment_interface, None)
     key = f"{bound.id}:{command.requested.value}:{attempt}"
-
-    async def reserve(n: int) -> _Reserved:
-        current = payment if n == 0 else await ct.get_payment(payment_id)
-        recorded = current.transaction(key)
-        if recorded is not None:
-            operation = OPERATION[recorded.type]
-            return _Reserved(current, operation, recorded.amount, _OUTCOME.get(recorded.state))
-        operation, amount = plan(current, command, bound.provider.capabilities)
-        draft = TxDraft(TX_TYPE[operation], TxState.INITIAL, amount, interface_id=key)
-        written = await ct.update_payment(payment_id, current.version,
-                                          build_actions(current, PaymentUpdate([draft])))
-        if written.transaction(key) is None:
-            raise ReservationMissingError(f"commercetools did not keep the reservation {key}.")
-        return _Reserved(written, operation, amount)
-
-    reserved = await retry_on_conflict(reserve)
+    reserved = await reserve(ct, payment, command, key, bound.provider.capabilities)
     if reserved.outcome is not None:
         return reserved.outcome
-    tx_type = TX_TYPE[reserved.operation]
     request = ModificationRequest(operation=reserved.operation, payment=reserved.payment, amount=reserved.amount,
                                   idempotency_key=key, merchant_reference=command.merchant_reference)
     try:
         result = await _call(bound, command.requested, request)
     except ApiError as exc:
-        if exc.status < 500:   # the PSP definitely refused: free the reserved amount
-            await apply_update(ct, payment_id, PaymentUpdate([TxDraft(tx_type, TxState.FAILURE, reserved.amount,
-                                                                      interface_id=key, settles=True)]))
+        if exc.status < 500:
+            await refuse(ct, reserved)
         # else the outcome is unknown (timeout, 5xx): the reservation stays Initial and keeps the amount
         # blocked; a retry with the same Idempotency-Key repeats the PSP call with the same PSP key
         raise
-    drafts = [TxDraft(tx_type, result.outcome.state, reserved.amount, result.psp_reference, key, settles=True)]
-    drafts += [TxDraft(t.type, t.state, t.amount or reserved.amount, t.interaction_id or result.psp_reference,
-                       f"{key}:{t.type.value}") for t in result.transactions]
-    await apply_update(ct, payment_id, PaymentUpdate(drafts, psp_reference=result.psp_reference),
-                       payment=reserved.payment)
+    await settle(ct, reserved, result)
     return result.outcome
 
 
