@@ -7,7 +7,8 @@ the ids instead: the part of a session or Payment id before its last ``.`` is th
 
 - ``GET /{pk}/sessions/{id}``: ACTIVE, ``activeCart.cartRef.id``, ``metadata.paymentInterface``.
 - ``GET /{pk}/carts/{id}``: 59.50 EUR, no payments, version 1; ``POST`` echoes it with version + 1.
-- ``POST /{pk}/payments``: the draft as a Payment with a fresh id (``<interface>.n<hex>``), version 1.
+- ``POST /{pk}/payments``: the draft (with its transactions) as a Payment with a fresh id
+  (``<interface>.n<hex>``), version 1.
 - ``GET /{pk}/payments/{id}``: an Authorization Success of 100.00 EUR (a new Payment: none), so a small
   capture passes the limits every time.
 - ``POST /{pk}/payments/{id}``: that Payment with the update's actions applied and version + 1.
@@ -123,6 +124,7 @@ async def create_payment(request: web.Request) -> web.Response:
     for key in ("key", "anonymousId", "customer", "checkoutTransactionItemId"):
         if key in draft:
             created[key] = draft[key]
+    created["transactions"] = [{"id": f"tx-{i}", **t} for i, t in enumerate(draft.get("transactions") or [])]
     return _json(created, 201)
 
 
