@@ -23,7 +23,8 @@ implementations of commercetools"):
 
 - ``ct_backend``: parametrized ``[emulator]`` and ``[ctmock]``; a ``Commercetools`` (``backends``): the emulator,
   or the judge (``RunningJudge``: @labdigital/commercetools-mock in Node, started once per session by
-  ``ct_judge`` and reset before each test). Emulator-only tools (faults, stats) stay on ``ct_emulator``.
+  ``ct_judge`` and reset before each test). Emulator-only tools (faults, stats) stay on ``ct_emulator``
+  (``HostClient.emulator`` reaches them, and refuses on the judge).
 - ``money_host``: as ``connector_host``, against ``ct_backend``; so a test using it runs once per backend.
 - ``host_process``: an async factory of hosts as separate OS processes (``connector-host serve``) against
   ``ct_backend``; a ``HostProcess`` has the same shortcuts as ``HostClient``.

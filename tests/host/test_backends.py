@@ -21,6 +21,14 @@ async def host(money_host: MakeHost) -> HostClient:
     return await money_host(INSTANCES)
 
 
+def test_emulator_only_tools_are_reached_only_on_the_emulator(host: HostClient) -> None:
+    if host.ct.name == "emulator":
+        assert host.emulator is host.ct
+    else:
+        with pytest.raises(TypeError, match="not the emulator"):
+            host.emulator.inject_fault  # noqa: B018 - the attribute access is the test
+
+
 async def test_an_expired_session_is_refused_and_an_active_one_accepted(host: HostClient) -> None:
     active, expired = host.session("mock"), host.session("mock")
     host.ct.expire_session(expired)
