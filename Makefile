@@ -25,7 +25,13 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	MYPYPATH=examples/bank_transfer $(VENV)/bin/mypy --strict -p bank_transfer
 
-test: lint
+# the independent commercetools judge (tests/judge: @labdigital/commercetools-mock, pinned by its lock file)
+tests/judge/node_modules/.installed: tests/judge/package-lock.json
+	@command -v npm >/dev/null || { echo "make test needs Node.js 20+ and npm for the commercetools judge (tests/judge): install them, e.g. apt-get install nodejs npm" >&2; exit 1; }
+	cd tests/judge && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: lint tests/judge/node_modules/.installed
 	$(PY) -m pytest -q
 	$(PY) -m pytest -q examples/bank_transfer
 

@@ -1,4 +1,5 @@
-"""The test harness behind ``host.testing``: a running emulator and a host built from a YAML snippet."""
+"""The test harness behind ``host.testing``: a host built from a YAML snippet, served in-process against a
+commercetools (``backends``: the emulator; ``judge``: ct-mock), and the shortcuts every host client has."""
 
 from __future__ import annotations
 
@@ -13,15 +14,24 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from emulator import EMULATOR_KEY, Emulator, EmulatorConfig, create_emulator_app, mint_mc_jwt
 from host.app import create_app
 from host.config import Deployment, load_config
 from host.keys import ROUTER
 from host.plugins import Plugins
 from host.providers import Provider
+from host.testing.backends import (
+    ISSUER,
+    PROJECT_KEY,
+    CartLine,
+    Commercetools,
+    Endpoints,
+    RunningEmulator,
+    start_emulator,
+)
 
-PROJECT_KEY = "test-project"
-ISSUER = "http://127.0.0.1/mc-test"
+__all__ = ["ISSUER", "PROJECT_KEY", "HostClient", "HostShortcuts", "RunningEmulator", "connector_yaml",
+           "discovered_plugins", "free_port", "load_instances", "plugins_with", "start_emulator", "start_host",
+           "yaml_for"]
 
 
 def free_port() -> int:
@@ -31,67 +41,45 @@ def free_port() -> int:
         return port
 
 
-@dataclass
-class RunningEmulator:
-    """The commercetools stand-in, served on loopback."""
-
-    url: str
-    emulator: Emulator
-    config: EmulatorConfig
-    server: TestServer
-
-    def stats(self) -> dict[str, int]:
-        """Calls per ``METHOD /route/template`` since the last ``reset_stats()``."""
-        return dict(self.emulator.stats)
-
-    def reset_stats(self) -> None:
-        self.emulator.reset_stats()
-
-    def calls(self) -> int:
-        return sum(self.emulator.stats.values())
-
-
-async def start_emulator(**overrides: Any) -> RunningEmulator:
-    config = EmulatorConfig(project_key=PROJECT_KEY, issuer=ISSUER, **overrides)
-    app = create_emulator_app(config)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    return RunningEmulator(str(server.make_url("")).rstrip("/"), app[EMULATOR_KEY], config, server)
-
-
-def connector_yaml(instances: str, *, url: str = "http://127.0.0.1:9", port: int = 8080, extra: str = "") -> str:
-    """A full connector.yaml for ``instances`` (the YAML under ``instances:``) with commercetools at ``url``."""
-    return (f"commercetools:\n  embedded: false\n  projectKey: {PROJECT_KEY}\n  clientId: connector\n"
-            f"  clientSecret: connector-secret\n  authUrl: {url}\n  apiUrl: {url}\n"
-            f"  sessionUrl: {url}/\n  jwksUrl: {url}/.well-known/jwks.json\n"
-            f"  jwtIssuer: {ISSUER}\n  timeout: 5\n"
+def connector_yaml(instances: str, *, url: str | Endpoints = "http://127.0.0.1:9", port: int = 8080,
+                   extra: str = "", project_key: str = PROJECT_KEY, issuer: str = ISSUER) -> str:
+    """A full connector.yaml for ``instances`` (the YAML under ``instances:``) with commercetools at ``url``
+    (one base URL for every service, or each service's ``Endpoints``)."""
+    at = Endpoints.at(url) if isinstance(url, str) else url
+    return (f"commercetools:\n  embedded: false\n  projectKey: {project_key}\n  clientId: connector\n"
+            f"  clientSecret: connector-secret\n  authUrl: {at.auth}\n  apiUrl: {at.api}\n"
+            f"  sessionUrl: {at.session}\n  jwksUrl: {at.jwks}\n"
+            f"  jwtIssuer: {issuer}\n  timeout: 5\n"
             f"server:\n  host: 127.0.0.1\n  port: {port}\n  publicUrl: http://127.0.0.1:{port}\n"
             f"  logFormat: text\n{extra}"
             f"instances:\n{textwrap.indent(textwrap.dedent(instances).strip(), '  ')}\n")
 
 
-def yaml_for(emulator: RunningEmulator, instances: str, *, port: int, extra: str = "") -> str:
-    """A full connector.yaml for ``instances`` (the YAML under ``instances:``) against ``emulator``."""
-    return connector_yaml(instances, url=emulator.url, port=port, extra=extra)
+def yaml_for(ct: Commercetools, instances: str, *, port: int, extra: str = "") -> str:
+    """A full connector.yaml for ``instances`` (the YAML under ``instances:``) against ``ct``."""
+    return connector_yaml(instances, url=ct.endpoints, port=port, extra=extra, project_key=ct.project_key,
+                          issuer=ct.issuer)
 
 
-@dataclass
-class HostClient:
-    """A running host (``client`` is aiohttp's ``TestClient``) plus shortcuts for the usual set-up."""
+class HostShortcuts:
+    """The usual set-up and calls against one host (served in-process or as an OS process) and its ``ct``.
 
-    client: TestClient[web.Request, web.Application]
-    ct: RunningEmulator
-    deployment: Deployment
+    A subclass provides ``ct``, ``url`` and ``request()``.
+    """
+
+    ct: Commercetools
     url: str
-    _tokens: dict[str, str] = field(default_factory=dict)
+    _tokens: dict[str, str]
 
-    @property
-    def app(self) -> web.Application:
-        return self.client.app
+    async def request(self, method: str, path: str, **kwargs: Any) -> aiohttp.ClientResponse:
+        """An HTTP request to the host; ``path`` starts with ``/``."""
+        raise NotImplementedError
 
     def cart(self, amount: int = 5950, currency: str = "EUR", **kwargs: Any) -> dict[str, Any]:
-        items = [{"name": "Test item", "centAmount": amount, "quantity": 1}]
-        return self.ct.emulator.create_cart(currency, items, **kwargs)
+        """A cart of one line of ``amount`` (minor units); ``tax_rate=0.19``, ``anonymous_id=`` ... as the backend's
+        ``create_cart``."""
+        lines: list[CartLine] = [{"name": "Test item", "centAmount": amount, "quantity": 1}]
+        return self.ct.create_cart(currency, lines, **kwargs)
 
     def session(self, payment_interface: str | None = None, *, amount: int = 5950, currency: str = "EUR",
                 cart: Mapping[str, Any] | None = None, **metadata: Any) -> str:
@@ -100,7 +88,7 @@ class HostClient:
         meta: dict[str, Any] = {"processorUrl": self.url, **metadata}
         if payment_interface:
             meta["paymentInterface"] = payment_interface
-        session = self.ct.emulator.create_session(str(cart["id"]), meta)
+        session = self.ct.create_session(str(cart["id"]), meta)
         return str(session["id"])
 
     def oauth_token(self, scopes: list[str] | None = None) -> str:
@@ -108,44 +96,44 @@ class HostClient:
         scope set as a real client reuses its token."""
         key = " ".join(scopes or ["default"])
         if key not in self._tokens:
-            self._tokens[key] = self.ct.emulator.issue_token("checkout", scopes)
+            self._tokens[key] = self.ct.issue_token("checkout", scopes)
         return self._tokens[key]
 
     def mc_jwt(self, **kwargs: Any) -> str:
         """A Merchant Center JWT the host accepts (pass ``issuer=``, ``expires_in=`` ... to spoil it)."""
-        return mint_mc_jwt(self.ct.config, project_key=kwargs.pop("project_key", PROJECT_KEY), **kwargs)
+        return self.ct.mc_jwt(**kwargs)
 
     def payment(self, payment_id: str) -> dict[str, Any]:
-        found = self.ct.emulator.get_payment(payment_id)
+        found = self.ct.get_payment(payment_id)
         assert found is not None, f"no payment {payment_id}"
         return found
 
     async def pay(self, session_id: str, body: Mapping[str, Any] | None = None) -> aiohttp.ClientResponse:
         """``POST /payments`` with the template mock's body (card, Authorized) unless given."""
         body = body if body is not None else {"paymentMethod": {"type": "card"}, "paymentOutcome": "Authorized"}
-        return await self.client.post("/payments", json=body, headers={"X-Session-Id": session_id})
+        return await self.request("POST", "/payments", json=body, headers={"X-Session-Id": session_id})
 
     async def intent(self, payment_id: str, action: Mapping[str, Any], **headers: str) -> aiohttp.ClientResponse:
         """``POST /operations/payment-intents/{id}`` with one action and Checkout's token."""
-        return await self.client.post(f"/operations/payment-intents/{payment_id}", json={"actions": [action]},
-                                      headers={"Authorization": f"Bearer {self.oauth_token()}", **headers})
+        return await self.request("POST", f"/operations/payment-intents/{payment_id}", json={"actions": [action]},
+                                  headers={"Authorization": f"Bearer {self.oauth_token()}", **headers})
 
     async def config(self, session_id: str) -> aiohttp.ClientResponse:
         """``GET /operations/config`` for a session (what the enabler asks first)."""
-        return await self.client.get("/operations/config", headers={"X-Session-Id": session_id})
+        return await self.request("GET", "/operations/config", headers={"X-Session-Id": session_id})
 
     async def status(self) -> aiohttp.ClientResponse:
         """``GET /operations/status`` with a Merchant Center JWT."""
-        return await self.client.get("/operations/status", headers={"Authorization": f"Bearer {self.mc_jwt()}"})
+        return await self.request("GET", "/operations/status", headers={"Authorization": f"Bearer {self.mc_jwt()}"})
 
     async def balance(self, session_id: str, code: str) -> aiohttp.ClientResponse:
         """``POST /balance`` of a gift card."""
-        return await self.client.post("/balance", json={"code": code}, headers={"X-Session-Id": session_id})
+        return await self.request("POST", "/balance", json={"code": code}, headers={"X-Session-Id": session_id})
 
     async def redeem(self, session_id: str, code: str, amount: int, currency: str = "EUR") -> aiohttp.ClientResponse:
         """``POST /redeem`` of ``amount`` (minor units) from a gift card."""
         body = {"code": code, "redeemAmount": {"centAmount": amount, "currencyCode": currency}}
-        return await self.client.post("/redeem", json=body, headers={"X-Session-Id": session_id})
+        return await self.request("POST", "/redeem", json=body, headers={"X-Session-Id": session_id})
 
     async def post_webhook(self, instance_id: str, body: bytes, headers: Mapping[str, str] | None = None,
                            *, content_type: str = "application/json") -> aiohttp.ClientResponse:
@@ -155,7 +143,32 @@ class HostClient:
         gets them from ``sign_webhook``). The body is sent byte for byte, so a signature over it holds.
         """
         sent = {"Content-Type": content_type, **(headers or {})}
-        return await self.client.post(f"/webhooks/{instance_id}", data=body, headers=sent)
+        return await self.request("POST", f"/webhooks/{instance_id}", data=body, headers=sent)
+
+
+@dataclass
+class HostClient(HostShortcuts):
+    """A host served in this process (``client`` is aiohttp's ``TestClient``) against ``ct``."""
+
+    client: TestClient[web.Request, web.Application]
+    ct: Commercetools
+    deployment: Deployment
+    url: str
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def app(self) -> web.Application:
+        return self.client.app
+
+    @property
+    def emulator(self) -> RunningEmulator:
+        """``ct`` when it is the emulator (faults, stats and the clock are emulator-only)."""
+        if not isinstance(self.ct, RunningEmulator):
+            raise TypeError(f"this host runs against {self.ct.name}, not the emulator")
+        return self.ct
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> aiohttp.ClientResponse:
+        return await self.client.request(method, path, **kwargs)
 
     def provider(self, instance_id: str) -> Provider:
         """The provider object the host created for ``instance_id`` (for white-box assertions)."""
@@ -192,13 +205,14 @@ def plugins_with(modules: Mapping[str, object]) -> Plugins:
     return Plugins.discover(blocked=(), extra=list(modules.items()))
 
 
-async def start_host(emulator: RunningEmulator, instances: str, directory: Path, *, extra: str = "",
+async def start_host(ct: Commercetools, instances: str, directory: Path, *, extra: str = "",
                      plugins: Plugins | None = None) -> HostClient:
+    """Build the host from ``instances`` against ``ct`` and serve it on a free loopback port in this process."""
     port = free_port()
     path = directory / "connector.yaml"
-    path.write_text(yaml_for(emulator, instances, port=port, extra=extra), encoding="utf-8")
+    path.write_text(yaml_for(ct, instances, port=port, extra=extra), encoding="utf-8")
     deployment = load_config(path, plugins or discovered_plugins())
     app = create_app(deployment)
     client: TestClient[web.Request, web.Application] = TestClient(TestServer(app, host="127.0.0.1", port=port))
     await client.start_server()
-    return HostClient(client, emulator, deployment, f"http://127.0.0.1:{port}")
+    return HostClient(client, ct, deployment, f"http://127.0.0.1:{port}")

@@ -140,7 +140,7 @@ class ProviderContract(_Contract):
         auth = _transactions(payment, TxType.AUTHORIZATION)
         assert len(auth) == 1 and auth[0]["state"] in ("Success", "Pending", "Initial"), auth
         assert auth[0]["amount"]["centAmount"] == self.amount, auth
-        stored = host.ct.emulator.get_cart(str(cart["id"])) or {}
+        stored = host.ct.get_cart(str(cart["id"])) or {}
         assert pid in [p["id"] for p in (stored.get("paymentInfo") or {}).get("payments") or []], \
             "the Payment is not attached to the cart"
 
@@ -161,7 +161,7 @@ class ProviderContract(_Contract):
         resp, body = await self.pay(host, self.refused_body)
         assert 400 <= resp.status < 500, f"refused_body answered {resp.status}: {body}"
         _assert_envelope(body, resp.status, "refused_body")
-        for payment in host.ct.emulator.payments():
+        for payment in host.ct.payments():
             assert not _transactions(payment, TxType.AUTHORIZATION) or all(
                 t["state"] == TxState.FAILURE.value for t in _transactions(payment, TxType.AUTHORIZATION))
 

@@ -1,0 +1,121 @@
+"""Issue 11's money-safety scenarios, judged by both commercetools implementations.
+
+Each scenario runs against the emulator and against @labdigital/commercetools-mock (``[emulator]``,
+``[ctmock]``), within one host (``one-host``) and split over two host OS processes that share nothing but
+commercetools (``two-processes``). What is asserted is what the shopper or the merchant would notice: how
+much money was captured, refunded or authorized, and the answers Checkout got.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from host.testing import HostClient, HostProcess, HostShortcuts
+
+INSTANCES = """\
+card: {plugin: sandbox, paymentInterface: mock}
+card-slow: {plugin: sandbox, paymentInterface: mock-slow, settings: {latency: 0.2}}
+"""
+EUR = "EUR"
+TOTAL = 5950                      # 59.50 EUR
+LIVE = ("Success", "Pending")     # states in which money has moved, or is moving
+
+
+@pytest.fixture(params=["one-host", "two-processes"])
+async def replicas(request: pytest.FixtureRequest, money_host: Callable[..., Awaitable[HostClient]],
+                   host_process: Callable[..., Awaitable[HostProcess]]) -> list[HostShortcuts]:
+    """The hosts a scenario's requests are spread over, round robin."""
+    if request.param == "one-host":
+        return [await money_host(INSTANCES)]
+    return list(await asyncio.gather(host_process(INSTANCES), host_process(INSTANCES)))
+
+
+def _money(cents: Any) -> dict[str, Any]:
+    return {"centAmount": cents, "currencyCode": EUR}
+
+
+def _total(payment: dict[str, Any], tx_type: str) -> int:
+    return sum(int(t["amount"]["centAmount"]) for t in payment.get("transactions") or []
+               if t["type"] == tx_type and t["state"] in LIVE)
+
+
+async def _authorized(host: HostShortcuts, amount: int = TOTAL) -> str:
+    resp = await host.pay(host.session("mock", amount=amount))
+    assert resp.status == 200, await resp.text()
+    return str((await resp.json())["paymentReference"])
+
+
+async def _approved(responses: list[Any], cents: int) -> int:
+    """The amount Checkout was told went through: ``approved``/``received`` answers times their amount."""
+    total = 0
+    for resp in responses:
+        if resp.status == 200 and (await resp.json())["outcome"] in ("approved", "received"):
+            total += cents
+    return total
+
+
+async def _concurrently(replicas: list[HostShortcuts], pid: str, action: dict[str, Any], times: int) -> list[Any]:
+    return list(await asyncio.gather(*(replicas[i % len(replicas)].intent(pid, action) for i in range(times))))
+
+
+@pytest.mark.parametrize(("times", "cents"), [(4, 2000), (20, 1000)])
+async def test_concurrent_equal_captures_never_exceed_the_authorization(
+        replicas: list[HostShortcuts], times: int, cents: int) -> None:
+    pid = await _authorized(replicas[0])
+    responses = await _concurrently(replicas, pid, {"action": "capturePayment", "amount": _money(cents)}, times)
+    captured = _total(replicas[0].payment(pid), "Charge")
+    assert captured <= TOTAL, f"{captured} captured on an authorization of {TOTAL}"
+    assert await _approved(responses, cents) <= TOTAL
+
+
+@pytest.mark.parametrize(("times", "cents"), [(4, 2000), (20, 1000)])
+async def test_concurrent_equal_refunds_never_exceed_the_capture(
+        replicas: list[HostShortcuts], times: int, cents: int) -> None:
+    pid = await _authorized(replicas[0])
+    capture = await replicas[0].intent(pid, {"action": "capturePayment", "amount": _money(TOTAL)})
+    assert capture.status == 200, await capture.text()
+    responses = await _concurrently(replicas, pid, {"action": "refundPayment", "amount": _money(cents)}, times)
+    refunded = _total(replicas[0].payment(pid), "Refund")
+    assert refunded <= TOTAL, f"{refunded} refunded of a capture of {TOTAL}"
+    assert await _approved(responses, cents) <= TOTAL
+
+
+def _authorizations(host: HostShortcuts) -> int:
+    """Successful (or pending) Authorizations over every Payment of the project: each is money held on the
+    shopper's card. Every test starts on an empty commercetools, so all of them are this test's."""
+    return sum(1 for p in host.ct.payments() for t in p.get("transactions") or []
+               if t["type"] == "Authorization" and t["state"] in LIVE)
+
+
+async def test_a_repeated_payment_request_25_ms_later_authorizes_once(replicas: list[HostShortcuts]) -> None:
+    first_host, second_host = replicas[0], replicas[-1]
+    sid = first_host.session("mock-slow", amount=TOTAL)
+    first = asyncio.ensure_future(first_host.pay(sid))
+    await asyncio.sleep(0.025)
+    second = await second_host.pay(sid)
+    statuses = sorted([(await first).status, second.status])
+    assert statuses[0] == 200, statuses
+    assert _authorizations(first_host) == 1, statuses
+
+
+@pytest.mark.parametrize("idempotency_key", [None, "double-click-1"])
+async def test_a_burst_of_50_payment_requests_authorizes_at_most_once(
+        replicas: list[HostShortcuts], idempotency_key: str | None) -> None:
+    sid = replicas[0].session("mock", amount=TOTAL)
+    body = {"paymentMethod": {"type": "card"}, "paymentOutcome": "Authorized"}
+    headers = {"X-Session-Id": sid, **({"Idempotency-Key": idempotency_key} if idempotency_key else {})}
+    responses = await asyncio.gather(*(replicas[i % len(replicas)].request("POST", "/payments", json=body,
+                                                                           headers=headers) for i in range(50)))
+    assert all(r.status < 500 for r in responses), sorted(r.status for r in responses)
+    assert _authorizations(replicas[0]) <= 1
+
+
+async def test_a_capture_amount_given_as_a_string_is_refused(replicas: list[HostShortcuts]) -> None:
+    pid = await _authorized(replicas[0])
+    resp = await replicas[-1].intent(pid, {"action": "capturePayment", "amount": _money("10")})
+    assert resp.status == 400, await resp.text()
+    assert _total(replicas[0].payment(pid), "Charge") == 0
