@@ -1,6 +1,7 @@
 """The consolidation rules under random interleavings (hypothesis stateful), against a real commercetools fake.
 
-One Payment authorized for 60.00 EUR. Attempts to capture or refund 10/20/30 EUR are driven step by step,
+Run against the emulator and against @labdigital/commercetools-mock (the judge). One Payment authorized
+for 60.00 EUR. Attempts to capture or refund 10/20/30 EUR are driven step by step,
 in any order hypothesis chooses: reserve (sometimes with a stale version, so the 409 path runs), the PSP
 decides (approved, rejected, or received and settled later), the outcome is written, the PSP's webhook
 arrives (before or after the outcome, redelivered any number of times), a request is replayed with the same
@@ -45,7 +46,9 @@ from host.models import (
     TxType,
 )
 from host.providers import Capabilities
+from host.testing.backends import Endpoints
 from host.testing.harness import PROJECT_KEY, start_emulator
+from host.testing.judge import RunningJudge
 
 AUTHORIZED = 6000
 CAPS = Capabilities(methods=frozenset({"card"}))
@@ -71,19 +74,28 @@ class Attempt:
     recorded: bool = False
 
 
-@pytest.fixture
-def backend() -> Iterator[Backend]:
+@pytest.fixture(params=["emulator", "ctmock"])
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """The commercetools client of the host, on its own loop, against the emulator or ct-mock (the judge)."""
     loop = asyncio.new_event_loop()
-    running = loop.run_until_complete(start_emulator())
+    emulator = None
+    if request.param == "emulator":
+        emulator = loop.run_until_complete(start_emulator())
+        endpoints = Endpoints.at(emulator.url)
+    else:
+        judge: RunningJudge = request.getfixturevalue("ct_judge")
+        judge.reset()
+        endpoints = judge.endpoints
     http = loop.run_until_complete(_session())
     ct = CommercetoolsClient(CommercetoolsSettings(
-        project_key=PROJECT_KEY, client_id="connector", client_secret="connector-secret", auth_url=running.url,
-        api_url=running.url, session_url=running.url + "/", timeout=5), http)
+        project_key=PROJECT_KEY, client_id="connector", client_secret="connector-secret", auth_url=endpoints.auth,
+        api_url=endpoints.api, session_url=endpoints.session, timeout=5), http)
     try:
         yield Backend(loop, ct)
     finally:
         loop.run_until_complete(http.close())
-        loop.run_until_complete(running.server.close())
+        if emulator is not None:
+            loop.run_until_complete(emulator.server.close())
         loop.close()
 
 
