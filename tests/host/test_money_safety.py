@@ -19,6 +19,10 @@ from host.testing import HostClient, HostProcess, HostShortcuts
 INSTANCES = """\
 card: {plugin: sandbox, paymentInterface: mock}
 card-slow: {plugin: sandbox, paymentInterface: mock-slow, settings: {latency: 0.2}}
+giftcards:
+  plugin: sandbox_giftcard
+  paymentInterface: mock-giftcard-provider
+  settings: {cards: {GC-100: {balance: 10000, currency: EUR}}}
 """
 EUR = "EUR"
 TOTAL = 5950                      # 59.50 EUR
@@ -60,7 +64,6 @@ async def _approved(responses: list[Any], cents: int) -> int:
 
 async def _concurrently(replicas: list[HostShortcuts], pid: str, action: dict[str, Any], times: int) -> list[Any]:
     return list(await asyncio.gather(*(replicas[i % len(replicas)].intent(pid, action) for i in range(times))))
-
 
 @pytest.mark.parametrize(("times", "cents"), [(4, 2000), (20, 1000)])
 async def test_concurrent_equal_captures_never_exceed_the_authorization(
@@ -119,3 +122,72 @@ async def test_a_capture_amount_given_as_a_string_is_refused(replicas: list[Host
     resp = await replicas[-1].intent(pid, {"action": "capturePayment", "amount": _money("10")})
     assert resp.status == 400, await resp.text()
     assert _total(replicas[0].payment(pid), "Charge") == 0
+
+
+UNEQUAL = (3000, 2000, 1500, 1000, 700, 500, 300)    # 90.00 asked of 59.50
+
+
+async def _each(replicas: list[HostShortcuts], pid: str, action: str) -> list[tuple[int, Any]]:
+    """One request per amount of ``UNEQUAL``, all at once, spread over the replicas."""
+    responses = await asyncio.gather(*(replicas[i % len(replicas)].intent(
+        pid, {"action": action, "amount": _money(cents)}) for i, cents in enumerate(UNEQUAL)))
+    return list(zip(UNEQUAL, responses, strict=True))
+
+
+async def _told(pairs: list[tuple[int, Any]]) -> int:
+    return sum([await _approved([resp], cents) for cents, resp in pairs])
+
+
+async def test_concurrent_captures_of_unequal_amounts_stay_within_the_authorization(
+        replicas: list[HostShortcuts]) -> None:
+    pid = await _authorized(replicas[0])
+    pairs = await _each(replicas, pid, "capturePayment")
+    captured = _total(replicas[0].payment(pid), "Charge")
+    assert 0 < captured <= TOTAL
+    assert await _told(pairs) == captured        # what Checkout was told is exactly what was captured
+
+
+async def test_concurrent_refunds_of_unequal_amounts_stay_within_the_capture(replicas: list[HostShortcuts]) -> None:
+    pid = await _authorized(replicas[0])
+    capture = await replicas[0].intent(pid, {"action": "capturePayment", "amount": _money(TOTAL)})
+    assert capture.status == 200, await capture.text()
+    pairs = await _each(replicas, pid, "refundPayment")
+    refunded = _total(replicas[0].payment(pid), "Refund")
+    assert 0 < refunded <= TOTAL
+    assert await _told(pairs) == refunded
+
+
+def _paid(host: HostShortcuts, session_id: str) -> int:
+    """What the cart's Payments took or hold: Authorizations and gift-card Charges in Success/Pending."""
+    cart_id = host.ct.get_session(session_id)["activeCart"]["cartRef"]["id"]  # type: ignore[index]
+    cart = host.ct.get_cart(cart_id) or {}
+    total = 0
+    for ref in (cart.get("paymentInfo") or {}).get("payments") or []:
+        payment = host.payment(ref["id"])
+        kind = "Charge" if payment["paymentMethodInfo"].get("method") == "giftcard" else "Authorization"
+        total += _total(payment, kind)
+    return total
+
+
+async def test_concurrent_redeems_never_take_more_than_the_cart(replicas: list[HostShortcuts]) -> None:
+    sid = replicas[0].session("mock-giftcard-provider", amount=TOTAL)
+    body = {"code": "GC-100", "redeemAmount": _money(3000)}
+    responses = await asyncio.gather(*(replicas[i % len(replicas)].request(
+        "POST", "/redeem", json=body, headers={"X-Session-Id": sid}) for i in range(6)))
+    assert all(r.status < 500 for r in responses), [r.status for r in responses]
+    successes = [r for r in responses if r.status == 200 and (await r.json())["result"] == "Success"]
+    assert len(successes) == 1                   # 2 x 30.00 would take more than the cart's 59.50
+    assert _paid(replicas[0], sid) == 3000
+
+
+async def test_a_card_payment_and_a_redeem_racing_on_one_cart_never_overpay(replicas: list[HostShortcuts]) -> None:
+    for _ in range(3):
+        card_session = replicas[0].session("mock-slow", amount=TOTAL)
+        cart_id = replicas[0].ct.get_session(card_session)["activeCart"]["cartRef"]["id"]  # type: ignore[index]
+        gift_session = replicas[0].ct.create_session(cart_id, {"paymentInterface": "mock-giftcard-provider"})["id"]
+        pay, redeem = await asyncio.gather(
+            replicas[0].pay(card_session),
+            replicas[-1].request("POST", "/redeem", json={"code": "GC-100", "redeemAmount": _money(2000)},
+                                 headers={"X-Session-Id": gift_session}))
+        assert pay.status < 500 and redeem.status < 500, (pay.status, redeem.status)
+        assert _paid(replicas[0], card_session) <= TOTAL
