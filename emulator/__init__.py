@@ -1,7 +1,7 @@
 """A local stand-in for the commercetools services the connector host calls.
 
-OAuth (token + introspection), Sessions, Carts, Payments, Payment Methods and a Merchant Center
-JWKS, served by one aiohttp app over real HTTP with the shapes, status codes and error bodies
+OAuth (token + introspection), Sessions, Carts, Payments, Payment Methods, Custom Objects and a Merchant
+Center JWKS, served by one aiohttp app over real HTTP with the shapes, status codes and error bodies
 of the commercetools HTTP API. It never imports ``host/``.
 
     app = create_emulator_app(EmulatorConfig())

@@ -15,7 +15,7 @@ import logging
 
 from aiohttp import web
 
-from . import carts, hooks, mc_jwt, oauth, payment_methods, payments, sessions
+from . import carts, custom_objects, hooks, mc_jwt, oauth, payment_methods, payments, sessions
 from .config import EmulatorConfig
 from .core import Emulator
 from .errors import CtError, for_status
@@ -31,6 +31,7 @@ ROUTES: list[Route] = [
     *carts.ROUTES,
     *payments.ROUTES,
     *payment_methods.ROUTES,
+    *custom_objects.ROUTES,
 ]
 _HOOKS_PREFIX = "/_emulator/"
 

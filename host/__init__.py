@@ -18,6 +18,7 @@ from __future__ import annotations
 from host._version import HOST_API_VERSION, __version__
 from host.errors import (
     ApiError,
+    ConcurrentModificationError,
     ConfigError,
     GiftCardError,
     InvalidFieldError,
@@ -42,6 +43,8 @@ from host.models import (
     PaymentEvent,
     PaymentResult,
     PaymentView,
+    ReconcileRequest,
+    ReconcileResult,
     RedeemRequest,
     RedeemResult,
     SessionInfo,
@@ -65,6 +68,7 @@ from host.providers import (
     Route,
     RouteContext,
 )
+from host.store import MemoryStore, Store, Stored
 
 __all__ = [
     "HOST_API_VERSION",
@@ -72,6 +76,7 @@ __all__ = [
     "BalanceResult",
     "Capabilities",
     "CaptureMethod",
+    "ConcurrentModificationError",
     "ConfigError",
     "CreatePaymentRequest",
     "GiftCardError",
@@ -79,6 +84,7 @@ __all__ = [
     "GiftCardState",
     "InvalidFieldError",
     "InvalidOperationError",
+    "MemoryStore",
     "ModificationRequest",
     "ModificationResult",
     "Money",
@@ -94,6 +100,8 @@ __all__ = [
     "ProviderContext",
     "ProviderError",
     "ProviderSettings",
+    "ReconcileRequest",
+    "ReconcileResult",
     "RedeemRequest",
     "RedeemResult",
     "Registry",
@@ -102,6 +110,8 @@ __all__ = [
     "RouteContext",
     "SessionInfo",
     "StatusCheck",
+    "Store",
+    "Stored",
     "Transaction",
     "TransactionResult",
     "TxState",

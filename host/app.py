@@ -1,8 +1,9 @@
 """``create_app(deployment)``: the one assembly point, used by ``connector-host serve`` and the tests.
 
 Resources open and close in ``cleanup_ctx`` generators in dependency order: the shared HTTP client
-session, the embedded commercetools stand-in (when ``commercetools.embedded``), the commercetools client
-and authenticators, then each provider's ``startup()``/``shutdown()``.
+session, the embedded commercetools stand-in (when ``commercetools.embedded``), the commercetools client,
+each provider's store (Custom Objects) and the authenticators, then each provider's
+``startup()``/``shutdown()``, then the in-process reconciler (``reconciler.interval``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from aiohttp import web
 
 from host.auth import JwtAuth, OAuth2Auth, SessionAuth
 from host.commercetools.client import CommercetoolsClient, CommercetoolsSettings, join_url
+from host.commercetools.store import CustomObjectStore, container_for
 from host.config import Deployment, ServerConfig
 from host.errors import PluginError
+from host.flows import reconcile
 from host.handlers import giftcards, intents, operations, payments, webhooks
 from host.keys import CT, DEPLOYMENT, EMULATOR_URL, HTTP, JWT, OAUTH, ROUTER, SESSION_AUTH
 from host.middleware import MIDDLEWARES
@@ -94,6 +97,8 @@ async def _commercetools_ctx(app: web.Application) -> AsyncIterator[None]:
         project_key=ct.projectKey, client_id=ct.clientId, client_secret=ct.clientSecret.get_secret_value(),
         auth_url=auth_url, api_url=api_url, session_url=session_url, timeout=ct.timeout), app[HTTP])
     app[CT] = client
+    for bound in app[ROUTER].by_id.values():
+        bound.provider.context.store = CustomObjectStore(client, container_for(bound.id))
     app[SESSION_AUTH] = SessionAuth(client)
     app[OAUTH] = OAuth2Auth(client)
     app[JWT] = JwtAuth(app[HTTP], jwks_url, ct.jwtIssuer, ct.projectKey)
@@ -115,6 +120,13 @@ async def _providers_ctx(app: web.Application) -> AsyncIterator[None]:
                 logger.exception("shutdown of %s failed", provider.context.instance_id)
 
 
+async def _reconciler_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[DEPLOYMENT].config.reconciler
+    async with reconcile.running(app[CT], app[ROUTER], interval=settings.interval, horizon=settings.horizon,
+                                 batch=settings.batch):
+        yield
+
+
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -131,6 +143,7 @@ def create_app(deployment: Deployment) -> web.Application:
         app.cleanup_ctx.append(_emulator_ctx)
     app.cleanup_ctx.append(_commercetools_ctx)
     app.cleanup_ctx.append(_providers_ctx)
+    app.cleanup_ctx.append(_reconciler_ctx)
     app.router.add_get("/health", health)
     payments.setup(app)
     intents.setup(app)

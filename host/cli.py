@@ -1,4 +1,4 @@
-"""``connector-host``: serve, check, plugins, and conveniences for the embedded commercetools stand-in.
+"""``connector-host``: serve, check, plugins, reconcile, and conveniences for the embedded commercetools stand-in.
 
 Configuration problems are printed as one line (``connector.yaml:14 instances.x...: ...``) and exit 2;
 never a traceback.
@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from host import reconcile_cli
 from host._version import HOST_API_VERSION, __version__
 from host.config import Deployment, default_config_path, load_config
 from host.errors import ConnectorError
@@ -189,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     tokens.add_argument("--emulator", default=None)
     tokens.add_argument("--json", action="store_true")
     tokens.set_defaults(func=cmd_demo_tokens)
+    with_config(reconcile_cli.add_parser(sub)).set_defaults(
+        func=lambda args: reconcile_cli.cmd_reconcile(args, _load(args)))
     return parser
 
 

@@ -69,6 +69,14 @@ class ServerConfig(_Model):
     logFormat: str = "json"
 
 
+class ReconcilerConfig(_Model):
+    """Settling attempts whose outcome is unknown (``host.flows.reconcile``)."""
+
+    interval: float = Field(default=60.0, ge=0, description="seconds between in-process passes; 0: none")
+    horizon: float = Field(default=300.0, gt=0, description="seconds an attempt may stay undecided")
+    batch: int = Field(default=100, gt=0, le=500, description="Payments looked at per pass")
+
+
 class InstanceConfig(_Model):
     plugin: str
     paymentInterface: str = Field(min_length=1)
@@ -81,6 +89,7 @@ class InstanceConfig(_Model):
 class ConnectorConfig(_Model):
     commercetools: CommercetoolsConfig = Field(default_factory=CommercetoolsConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    reconciler: ReconcilerConfig = Field(default_factory=ReconcilerConfig)
     instances: dict[str, InstanceConfig]
 
     @field_validator("instances")

@@ -220,6 +220,37 @@ class PaymentEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class ReconcileRequest:
+    """An attempt whose outcome the host does not know, for ``Provider.reconcile``.
+
+    ``transaction`` is the undecided one (``Initial``: the host reserved it and may or may not have reached
+    the PSP; ``Pending``: the PSP said it would tell later). ``idempotency_key`` is the key the PSP was
+    called with (the reservation's ``interfaceId``; None for a transaction the host did not reserve).
+    ``operation`` names the attempt: ``create``, ``redeem``, ``transaction`` (a recurring charge), or a
+    payment-intents action (``capturePayment``...)."""
+
+    payment: PaymentView
+    transaction: Transaction
+    operation: str
+    idempotency_key: str | None
+    psp_reference: str | None          # the transaction's interactionId, else the Payment's interfaceId
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileResult:
+    """What the PSP says became of the attempt. ``transactions`` is what it did, the attempt's own
+    transaction (of the reconciled type) first; ``found=False``: the PSP has no record of it."""
+
+    found: bool
+    transactions: tuple[TransactionResult, ...] = ()
+    psp_reference: str | None = None
+
+    @classmethod
+    def not_found(cls) -> ReconcileResult:
+        return cls(False)
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookRequest:
     """The raw webhook as received: verify the signature over ``body`` (bytes), never a re-serialisation."""
 

@@ -33,6 +33,8 @@ from host.models import (
     PaymentEvent,
     PaymentResult,
     PaymentView,
+    ReconcileRequest,
+    ReconcileResult,
     RedeemRequest,
     RedeemResult,
     SessionInfo,
@@ -40,6 +42,7 @@ from host.models import (
     WebhookRequest,
     WebhookResult,
 )
+from host.store import MemoryStore, Store
 
 
 class ProviderSettings(BaseModel):
@@ -74,11 +77,14 @@ class Capabilities:
 
 class ProviderContext:
     """Given to a provider when it is created. ``http`` is the host's shared keep-alive client session;
-    it exists from ``startup()`` on (the host creates it once the event loop runs)."""
+    it exists from ``startup()`` on (the host creates it once the event loop runs). ``store`` is a
+    versioned key-value store for the provider's own state (``host.Store``): on a running host it is kept
+    in commercetools, shared by every replica, from ``startup()`` on; until then (and in unit tests that
+    build a context themselves) a ``MemoryStore``."""
 
     def __init__(self, *, instance_id: str, payment_interface: str, methods: frozenset[str],
                  capture_method: CaptureMethod, base_url: str, logger: logging.Logger,
-                 http: aiohttp.ClientSession | None = None) -> None:
+                 http: aiohttp.ClientSession | None = None, store: Store | None = None) -> None:
         self.instance_id = instance_id
         self.payment_interface = payment_interface
         self.methods = methods
@@ -86,6 +92,7 @@ class ProviderContext:
         self.base_url = base_url.rstrip("/")   # this host's public base URL
         self.logger = logger
         self._http = http
+        self.store: Store = store if store is not None else MemoryStore()
 
     @property
     def http(self) -> aiohttp.ClientSession:
@@ -182,6 +189,17 @@ class Provider(abc.ABC, Generic[S]):
         component. The host merges the answers of all enabled instances.
         """
         return {"components": [{"type": m} for m in sorted(methods)]}
+
+    async def reconcile(self, request: ReconcileRequest) -> ReconcileResult:
+        """What became of an attempt whose outcome the host does not know (the host died at the PSP, or the
+        write of the outcome failed): ask the PSP by ``request.idempotency_key`` (the key the PSP was
+        called with) or ``request.psp_reference``. Return ``ReconcileResult.not_found()`` when the PSP has
+        no record of it (the host then marks it Failure); raise ``ProviderError`` when the PSP cannot be
+        asked now (the reconciler tries again later). Read-only: the host records the answer.
+
+        Not implemented by default: the reconciler then leaves such attempts to the PSP's webhooks and
+        reports them."""
+        raise NotSupportedError("This payment integration cannot be asked what became of a payment attempt.")
 
     async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
         """Verify (raise ``WebhookSignatureError``) and translate a PSP notification.

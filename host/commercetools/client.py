@@ -215,6 +215,30 @@ class CommercetoolsClient:
     async def delete_payment_method(self, method_id: str, version: int) -> Any:
         return await self.request("DELETE", f"payment-methods/{method_id}", params={"version": str(version)})
 
+    async def get_custom_object(self, container: str, key: str) -> dict[str, Any] | None:
+        try:
+            found: dict[str, Any] = await self.request("GET", f"custom-objects/{container}/{key}")
+        except ResourceNotFoundError:
+            return None
+        return found
+
+    async def put_custom_object(self, container: str, key: str, value: Any, version: int | None) -> dict[str, Any]:
+        """Create or replace; with ``version`` only if it is the stored one (0: only if absent)."""
+        draft: dict[str, Any] = {"container": container, "key": key, "value": value}
+        if version is not None:
+            draft["version"] = version
+        written: dict[str, Any] = await self.request("POST", "custom-objects", json=draft)
+        return written
+
+    async def query_custom_objects(self, container: str, where: str | None = None,
+                                   limit: int = 100) -> list[dict[str, Any]]:
+        params = {"limit": str(limit), **({"where": where} if where else {})}
+        data = await self.request("GET", f"custom-objects/{container}", params=params)
+        return list(data.get("results", []))
+
+    async def delete_custom_object(self, container: str, key: str, version: int) -> None:
+        await self.request("DELETE", f"custom-objects/{container}/{key}", params={"version": str(version)})
+
     async def introspect(self, token: str) -> tuple[int, Any]:
         """RFC 7662 introspection with our client's Basic auth. Returns (status, body): the caller maps it."""
         url = join_url(self.settings.auth_url, "oauth/introspect")

@@ -62,7 +62,7 @@ def test_incompatible_host_api_is_refused_naming_both_versions() -> None:
         host_api = ">=2,<3"
 
     with pytest.raises(PluginError, match=r"supports host API >=2,<3, but this connector-host .* provides host "
-                                          r"API 1\.0"):
+                                          r"API 1\.1"):
         Plugins.discover(blocked=(), entry_points=False, extra=[("future", _module("future", "future", Future))])
 
 
