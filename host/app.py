@@ -18,7 +18,7 @@ from host.auth import JwtAuth, OAuth2Auth, SessionAuth
 from host.commercetools.client import CommercetoolsClient, CommercetoolsSettings, join_url
 from host.config import Deployment, ServerConfig
 from host.errors import PluginError
-from host.handlers import giftcards, intents, operations, payments, webhooks
+from host.handlers import enablers, giftcards, intents, operations, payments, webhooks
 from host.keys import CT, DEPLOYMENT, EMULATOR_URL, HTTP, JWT, OAUTH, ROUTER, SESSION_AUTH
 from host.middleware import MIDDLEWARES
 from host.providers import Provider, ProviderContext
@@ -137,6 +137,7 @@ def create_app(deployment: Deployment) -> web.Application:
     operations.setup(app)
     giftcards.setup(app)
     webhooks.setup(app, app[ROUTER].enabled)
+    enablers.setup(app, app[ROUTER].enabled)
     instances = {b.id: b.payment_interface for b in app[ROUTER].enabled}
     deployment.plugins.notify_config_loaded(instances)
     return app
