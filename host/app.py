@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from host import demo
 from host.auth import JwtAuth, OAuth2Auth, SessionAuth
 from host.commercetools.client import CommercetoolsClient, CommercetoolsSettings, join_url
 from host.config import Deployment, ServerConfig
@@ -138,6 +139,8 @@ def create_app(deployment: Deployment) -> web.Application:
     giftcards.setup(app)
     webhooks.setup(app, app[ROUTER].enabled)
     enablers.setup(app, app[ROUTER].enabled)
+    if deployment.config.commercetools.embedded:
+        demo.setup(app, public_url(server))
     instances = {b.id: b.payment_interface for b in app[ROUTER].enabled}
     deployment.plugins.notify_config_loaded(instances)
     return app
