@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from playwright.sync_api import Page, expect
 
 HERE = Path(__file__).resolve().parent
 CLIENT = web.AppKey("client", aiohttp.ClientSession)
@@ -154,3 +155,22 @@ async def other_origin(port: int, localstripe: str) -> web.AppRunner:
     return runner
 
 
+
+
+# -- the demo page --------------------------------------------------------------------------------
+
+def open_demo(page: Page, live: Live) -> str:
+    """Opens the demo; returns the id of its cart."""
+    page.goto(f"{live.url}/demo/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#total")).to_have_text("59.50 EUR")
+    return str(page.locator("body").get_attribute("data-cart"))
+
+
+def payment_box(page: Page, method: str) -> Any:
+    return page.locator(f".payment[data-method='{method}']")
+
+
+def transaction_row(page: Page, method: str, text: str) -> Any:
+    """The row "<type> <state> <amount>" of the Payment of ``method`` in the merchant's table."""
+    return payment_box(page, method).get_by_role("row", name=text, exact=True)

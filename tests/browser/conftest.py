@@ -83,8 +83,10 @@ def live(localstripe_port: int, tmp_path_factory: pytest.TempPathFactory) -> Ite
         access_logger.setLevel(level)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """Chromium for one test module. Not longer: while Playwright's sync API runs it holds the main
+    thread's event loop, and the async tests of other modules need that loop."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium "
                     "(tests/browser/ensure-chromium.sh), or set CHROMIUM to a Chromium binary", pytrace=False)

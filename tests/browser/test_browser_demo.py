@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from browser_live import Live, transactions
+from browser_live import Live, open_demo, payment_box, transaction_row, transactions
 from playwright.sync_api import Page, expect
 
 DECLINED_CARD = "4000 0000 0000 0002"
-
-
-def open_demo(page: Page, live: Live) -> str:
-    """Opens the demo; returns the id of its cart."""
-    page.goto(f"{live.url}/demo/")
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    expect(page.locator("#total")).to_have_text("59.50 EUR")
-    return str(page.locator("body").get_attribute("data-cart"))
 
 
 def apply_gift_card(page: Page, code: str) -> None:
@@ -33,15 +23,6 @@ def fill_card(page: Page, number: str) -> None:
     component.get_by_label("Card number").fill(number)
     component.get_by_label("Expiry date").fill("12/39")
     component.get_by_label("Security code").fill("123")
-
-
-def payment_box(page: Page, method: str) -> Any:
-    return page.locator(f".payment[data-method='{method}']")
-
-
-def transaction_row(page: Page, method: str, text: str) -> Any:
-    """The row "<type> <state> <amount>" of the Payment of ``method`` in the merchant's table."""
-    return payment_box(page, method).get_by_role("row", name=text, exact=True)
 
 
 def test_gift_card_first_then_card_for_the_rest_then_capture_and_refund(page: Page, live: Live) -> None:

@@ -112,6 +112,13 @@ class Build:
             return_url="http://127.0.0.1:8080/plugins/stripe-eu/return")
 
     @staticmethod
+    def instance_yaml(localstripe: str) -> str:
+        """connector.yaml's ``stripe-eu`` instance on localstripe, with these settings."""
+        return (f"stripe-eu:\n  plugin: stripe\n  paymentInterface: stripe-eu\n"
+                f"  settings: {{secretKey: {SECRET_KEY}, publishableKey: {PUBLISHABLE_KEY},\n"
+                f"             webhookSecret: {WEBHOOK_SECRET}, apiBase: \"{localstripe}\"}}\n")
+
+    @staticmethod
     def sign(body: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
         """A ``Stripe-Signature`` header: ``t=<unix time>,v1=HMAC-SHA256(secret, "<t>.<body>")``."""
         t = int(time.time()) if timestamp is None else timestamp
