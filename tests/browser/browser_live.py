@@ -45,6 +45,11 @@ instances:
       cards:
 {cards}        GIFT-USD: {{balance: 2500, currency: USD}}
         GIFT-EXPIRED: {{balance: 5000, currency: EUR, expires: 2020-01-01}}
+  transfer:
+    plugin: bank_transfer
+    paymentInterface: bank-transfer
+    settings: {{iban: DE89 3704 0044 0532 0130 00, bic: COBADEFFXXX, accountHolder: ACME Shop GmbH,
+               webhookSecret: bank-notification-secret-0123456789}}
   stripe-eu:
     plugin: stripe
     paymentInterface: stripe-eu

@@ -151,3 +151,22 @@ def test_two_card_components_on_one_page_keep_their_own_fields(page: Page, live:
     assert transactions(payment) == [("Authorization", "Success", 800)]
     page.evaluate("window.components['#one'].unmount()")
     expect(page.locator("#one input")).to_have_count(0)
+
+
+def test_a_third_party_plugins_enabler_shows_the_bank_transfer_details(page: Page, live: Live) -> None:
+    cart = live.cart(4200)
+    open_harness(page, live)
+    page.evaluate("""async ([url, processorUrl, sessionId]) => {
+      const enabler = await harness.enabler(url, { processorUrl, sessionId });
+      const component = (await enabler.createComponentBuilder("banktransfer")).build({});
+      component.mount("#one");
+      await component.submit();
+    }""", [live.enabler("transfer"), live.url, live.session(cart, "bank-transfer")])
+    [payment] = live.payments_of(cart)
+    expect(page.locator("#status")).to_have_text(f"Paid: {payment['id']}")
+    details = page.locator("#one dl")
+    expect(details).to_contain_text("DE89 3704 0044 0532 0130 00")
+    expect(details).to_contain_text("42.00 EUR")
+    reference = details.locator("dd").nth(4).inner_text()
+    assert reference.startswith("RF") and reference.replace(" ", "") == payment["interfaceId"]
+    assert transactions(payment) == [("Authorization", "Pending", 4200)]
