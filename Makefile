@@ -31,9 +31,13 @@ tests/judge/node_modules/.installed: tests/judge/package-lock.json
 	cd tests/judge && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: lint tests/judge/node_modules/.installed
+test: lint tests/judge/node_modules/.installed chromium
 	$(PY) -m pytest -q
 	$(PY) -m pytest -q examples/bank_transfer
+
+.PHONY: chromium
+chromium:
+	sh tests/browser/ensure-chromium.sh
 
 check: $(STAMP)
 	$(VENV)/bin/connector-host check --config connector.yaml

@@ -1,15 +1,16 @@
 """Emulator-only endpoints under ``/_emulator/`` (no auth; commercetools has nothing like them).
 
-=====================================  ========================================================
-``GET /_emulator/stats``               ``{"METHOD /route/template": count}`` since last reset
-``POST /_emulator/reset``              drop all data, stats and faults (clients, tokens stay)
-``POST /_emulator/reset-stats``        zero the counts only
-``POST /_emulator/faults``             ``{"path": regex, "method"?, "status", "times"?: 1}``
-``DELETE /_emulator/faults``           forget pending faults
-``POST /_emulator/carts``              create a cart from a CartDraft (as ``POST /{pk}/carts``)
-``POST /_emulator/sessions``           ``{"cartId" | "cart": {"cartRef": {"id"}}, "metadata"?}``
-``POST /_emulator/tokens``             ``{"client_id", "scopes"?: [..]}`` → a token response
-=====================================  ========================================================
+========================================  ========================================================
+``GET /_emulator/stats``                  ``{"METHOD /route/template": count}`` since last reset
+``POST /_emulator/reset``                 drop all data, stats and faults (clients, tokens stay)
+``POST /_emulator/reset-stats``           zero the counts only
+``POST /_emulator/faults``                ``{"path": regex, "method"?, "status", "times"?: 1}``
+``DELETE /_emulator/faults``              forget pending faults
+``POST /_emulator/carts``                 create a cart from a CartDraft (as ``POST /{pk}/carts``)
+``POST /_emulator/sessions``              ``{"cartId" | "cart": {"cartRef": {"id"}}, "metadata"?}``
+``POST /_emulator/sessions/{id}/expire``  end a session now (it reads ``EXPIRED`` from then on)
+``POST /_emulator/tokens``                ``{"client_id", "scopes"?: [..]}`` → a token response
+========================================  ========================================================
 
 They call the same methods tests call on :class:`emulator.Emulator`, so a CLI can set a demo up
 over HTTP without the Basic-auth dance.
@@ -81,6 +82,13 @@ async def post_session(request: web.Request) -> web.Response:
     return web.json_response(session, status=201)
 
 
+async def post_session_expire(request: web.Request) -> web.Response:
+    emu = emulator_of(request)
+    session_id = request.match_info["id"]
+    sessions.expire_session(emu, session_id)
+    return web.json_response(sessions.read_session(emu, session_id))
+
+
 async def post_token(request: web.Request) -> web.Response:
     emu = emulator_of(request)
     body = await read_json(request)
@@ -102,5 +110,6 @@ ROUTES = [
     Route("DELETE", "/_emulator/faults", delete_faults),
     Route("POST", "/_emulator/carts", post_cart),
     Route("POST", "/_emulator/sessions", post_session),
+    Route("POST", "/_emulator/sessions/{id}/expire", post_session_expire),
     Route("POST", "/_emulator/tokens", post_token),
 ]

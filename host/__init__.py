@@ -16,6 +16,7 @@ Everything else under ``host`` is private and may change without notice.
 from __future__ import annotations
 
 from host._version import HOST_API_VERSION, __version__
+from host.enablers import EnablerAssets
 from host.errors import (
     ApiError,
     ConcurrentModificationError,
@@ -79,6 +80,7 @@ __all__ = [
     "ConcurrentModificationError",
     "ConfigError",
     "CreatePaymentRequest",
+    "EnablerAssets",
     "GiftCardError",
     "GiftCardProvider",
     "GiftCardState",

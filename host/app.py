@@ -15,13 +15,14 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from host import demo
 from host.auth import JwtAuth, OAuth2Auth, SessionAuth
 from host.commercetools.client import CommercetoolsClient, CommercetoolsSettings, join_url
 from host.commercetools.store import CustomObjectStore, container_for
 from host.config import Deployment, ServerConfig
 from host.errors import PluginError
 from host.flows import reconcile
-from host.handlers import giftcards, intents, operations, payments, webhooks
+from host.handlers import enablers, giftcards, intents, operations, payments, webhooks
 from host.keys import CT, DEPLOYMENT, EMULATOR_URL, HTTP, JWT, OAUTH, ROUTER, SESSION_AUTH
 from host.middleware import MIDDLEWARES
 from host.providers import Provider, ProviderContext
@@ -150,6 +151,9 @@ def create_app(deployment: Deployment) -> web.Application:
     operations.setup(app)
     giftcards.setup(app)
     webhooks.setup(app, app[ROUTER].enabled)
+    enablers.setup(app, app[ROUTER].enabled)
+    if deployment.config.commercetools.embedded:
+        demo.setup(app, public_url(server))
     instances = {b.id: b.payment_interface for b in app[ROUTER].enabled}
     deployment.plugins.notify_config_loaded(instances)
     return app

@@ -30,7 +30,7 @@ def _load(args: argparse.Namespace) -> Deployment:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from host.app import create_app
+    from host.app import create_app, public_url
     from host.logs import setup_logging
 
     deployment = _load(args)
@@ -49,6 +49,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app.on_startup.append(_freeze_startup_objects)
     print(f"connector-host {__version__} serving {deployment.source} on http://{server.host}:{server.port} "
           f"({len(deployment.instances)} instance(s))", file=sys.stderr)
+    if deployment.config.commercetools.embedded:
+        print(f"demo checkout: {public_url(server)}/demo/", file=sys.stderr)
     web.run_app(app, host=server.host, port=server.port, access_log=None, print=None)
     return 0
 

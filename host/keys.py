@@ -8,6 +8,7 @@ from aiohttp import web
 from host.auth import JwtAuth, OAuth2Auth, SessionAuth
 from host.commercetools.client import CommercetoolsClient
 from host.config import Deployment
+from host.enablers import Bundle
 from host.routing import Router
 
 DEPLOYMENT = web.AppKey("deployment", Deployment)
@@ -18,3 +19,5 @@ SESSION_AUTH = web.AppKey("session_auth", SessionAuth)
 OAUTH = web.AppKey("oauth2_auth", OAuth2Auth)
 JWT = web.AppKey("jwt_auth", JwtAuth)
 EMULATOR_URL = web.AppKey("emulator_url", str)
+ENABLERS = web.AppKey("enablers", dict[str, Bundle])
+DEMO_BASE_URL = web.AppKey("demo_base_url", str)

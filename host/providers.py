@@ -22,6 +22,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import TypeVar
 
+from host.enablers import EnablerAssets
 from host.errors import NotSupportedError
 from host.models import (
     BalanceResult,
@@ -181,6 +182,13 @@ class Provider(abc.ABC, Generic[S]):
     def routes(self) -> Sequence[Route]:
         """Extra HTTP routes of this provider."""
         return ()
+
+    def enabler(self) -> EnablerAssets | None:
+        """The browser side of this provider, served at ``/enablers/{instance}/`` (docs/enablers.md).
+
+        Called once per instance when the application is built. ``None`` (the default): no enabler.
+        """
+        return None
 
     def payment_components(self, methods: frozenset[str]) -> Mapping[str, list[dict[str, Any]]]:
         """``/operations/payment-components`` entries for the enabled ``methods``.

@@ -73,7 +73,8 @@ def test_the_project_has_the_entry_point_package_and_tests() -> None:
     files = render(NAME)
     assert set(files) == {Path(p) for p in (
         "pyproject.toml", "README.md", ".gitignore", "acme_pay/__init__.py", "acme_pay/provider.py",
-        "acme_pay/settings.py", "acme_pay/py.typed", "tests/conftest.py", "tests/test_acme_pay.py")}
+        "acme_pay/settings.py", "acme_pay/py.typed", "acme_pay/enabler/enabler.js", "tests/conftest.py",
+        "tests/test_acme_pay.py")}
     project = tomllib.loads(files[Path("pyproject.toml")])
     assert project["project"]["name"] == "connector-host-acme-pay"
     assert project["project"]["entry-points"]["connector_host"] == {NAME: NAME}

@@ -14,6 +14,7 @@ from host._version import __version__
 from host.auth import TRANSACTION_AUTHORITIES
 from host.errors import InvalidFieldError, InvalidOperationError, RequiredFieldError, ResourceNotFoundError
 from host.flows import create
+from host.handlers import enablers
 from host.handlers.common import Body, idempotency_key, read_model
 from host.keys import CT, DEPLOYMENT, JWT, OAUTH, ROUTER, SESSION_AUTH
 from host.models import (
@@ -101,6 +102,7 @@ async def payment_components(request: web.Request) -> web.Response:
             for item in items:
                 if item not in out.setdefault(key, []):
                     out[key].append(item)
+    out["enablers"] = [u for u in (enablers.urls(request.app, b) for b in selected) if u]
     return web.json_response(out)
 
 

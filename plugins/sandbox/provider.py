@@ -22,12 +22,14 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from importlib.resources import files
 from typing import Any, ClassVar, TypeVar
 
 from host import (
     Capabilities,
     CaptureMethod,
     CreatePaymentRequest,
+    EnablerAssets,
     ModificationRequest,
     ModificationResult,
     Outcome,
@@ -58,6 +60,9 @@ V = TypeVar("V")
 
 #: How many results the sandbox remembers for idempotent retries (oldest forgotten first).
 IDEMPOTENCY_MEMORY = 1_024
+_ENABLER = files(__package__) / "enabler"
+#: The sandbox enabler's script bodies; ``common.js`` is shared with the gift-card sandbox.
+ENABLER_SOURCES = (_ENABLER / "common.js", _ENABLER / "card.js")
 _MODIFICATIONS: dict[str, tuple[str, TxType]] = {
     "capture": ("capture", TxType.CHARGE),
     "cancel": ("cancel", TxType.CANCEL_AUTHORIZATION),
@@ -101,7 +106,12 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
 
     async def public_config(self, session: SessionInfo) -> Mapping[str, Any]:
         return {"clientKey": self.options.client_key, "environment": self.options.environment,
-                "storedPaymentMethodsConfig": {"isEnabled": False}}
+                "storedPaymentMethodsConfig": {"isEnabled": False},
+                "paymentMethods": sorted(self.context.methods)}
+
+    def enabler(self) -> EnablerAssets:
+        """The template-compatible card / invoice / purchase-order enabler (``enabler/card.js``)."""
+        return EnablerAssets(sources=ENABLER_SOURCES)
 
     async def status(self) -> StatusCheck:
         details = {"mode": self.options.mode, "paymentMethods": sorted(self.context.methods)}

@@ -17,11 +17,13 @@ import logging
 import uuid
 from collections import OrderedDict
 from datetime import UTC, date, datetime
+from importlib.resources import files
 from typing import ClassVar, TypeVar
 
 from host import (
     BalanceResult,
     Capabilities,
+    EnablerAssets,
     GiftCardProvider,
     GiftCardState,
     ModificationRequest,
@@ -38,6 +40,7 @@ from host import (
     TxType,
 )
 from plugins.sandbox.faults import FaultInjector
+from plugins.sandbox.provider import ENABLER_SOURCES as SANDBOX_SOURCES
 from plugins.sandbox_giftcard.ledger import MESSAGES, Ledger
 from plugins.sandbox_giftcard.settings import GiftCardSettings
 
@@ -46,6 +49,8 @@ logger = logging.getLogger(__name__)
 V = TypeVar("V")
 #: How many results are remembered for idempotent retries (oldest forgotten first).
 IDEMPOTENCY_MEMORY = 1_024
+#: The gift-card enabler: the sandbox's shared helpers, then ``enabler/giftcard.js``.
+ENABLER_SOURCES = (SANDBOX_SOURCES[0], files(__package__) / "enabler" / "giftcard.js")
 
 
 def _today() -> date:
@@ -76,6 +81,10 @@ class SandboxGiftCardProvider(GiftCardProvider[GiftCardSettings]):
                                     error_rate=settings.error_rate, seed=settings.seed)
         self._redeemed: OrderedDict[str, RedeemResult] = OrderedDict()
         self._refunded: OrderedDict[str, ModificationResult] = OrderedDict()
+
+    def enabler(self) -> EnablerAssets:
+        """The template-compatible gift-card enabler (``enabler/giftcard.js``)."""
+        return EnablerAssets(sources=ENABLER_SOURCES)
 
     async def status(self) -> StatusCheck:
         details = {"cards": len(self.options.cards), "currency": self.options.currency}

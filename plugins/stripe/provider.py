@@ -15,6 +15,7 @@ retries and a retried host request reuse it (Stripe replays the first answer), a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from importlib.resources import files
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, cast
 
 import aiohttp
@@ -24,6 +25,7 @@ from host import (
     Capabilities,
     CaptureMethod,
     CreatePaymentRequest,
+    EnablerAssets,
     InvalidOperationError,
     ModificationRequest,
     ModificationResult,
@@ -43,6 +45,7 @@ from host import (
     WebhookSignatureError,
 )
 from plugins.stripe.body import parse_body, payment_method_type
+from plugins.stripe.confirm import confirm_route
 from plugins.stripe.errors import provider_error, redact, stripe_code, stripe_message
 from plugins.stripe.events import REFUND_STATES, map_event
 from plugins.stripe.routes import element_routes
@@ -126,7 +129,15 @@ class StripeProvider(PaymentProvider[StripeSettings]):
         return {"clientKey": key, "environment": self.config.publishable_mode, "publishableKey": key}
 
     def routes(self) -> Sequence[Route]:
-        return element_routes(self.config, self.context)
+        return (*element_routes(self.config, self.context), confirm_route(self._retrieve))
+
+    def enabler(self) -> EnablerAssets:
+        """The Payment Element / Express Checkout enabler (``enabler/stripe.js``; Stripe.js from Stripe)."""
+        return EnablerAssets(sources=(files(__package__) / "enabler" / "stripe.js",))
+
+    async def _retrieve(self, pi_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = (await self.client.v1.payment_intents.retrieve_async(pi_id)).to_dict()
+        return result
 
     async def status(self) -> StatusCheck:
         details: dict[str, Any] = {"mode": self.config.mode, "apiVersion": self.config.api_version}

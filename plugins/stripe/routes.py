@@ -6,7 +6,8 @@ needs to mount the Stripe element::
 
     {"cartInfo": {"amount": 12300, "currency": "EUR"}, "appearance": "<JSON text>",
      "captureMethod": "manual", "webElements": "payment", "paymentMode": "payment",
-     "layout": "{\\"type\\":\\"tabs\\",\\"defaultCollapsed\\":false}", "collectBillingAddress": "auto"}
+     "layout": "{\\"type\\":\\"tabs\\",\\"defaultCollapsed\\":false}", "collectBillingAddress": "auto",
+     "paymentMethodTypes": ["card"]}
 
 ``appearance`` is the configured JSON *text* (the enabler parses it) and is omitted when unset. An
 unknown component, or one not enabled for this instance, is a 400 ``InvalidField`` (the official
@@ -50,6 +51,7 @@ def element_routes(settings: StripeSettings, context: ProviderContext) -> tuple[
             "paymentMode": "payment",
             "layout": DEFAULT_LAYOUT,
             "collectBillingAddress": "auto",
+            "paymentMethodTypes": list(settings.payment_method_types),
         }
         if appearance is not None:
             body["appearance"] = appearance

@@ -108,3 +108,12 @@ async def test_demo_can_be_set_up_over_http(client: Client, auth: dict[str, str]
     assert (await read.json())["metadata"] == {"paymentInterface": "sandbox"}
     unknown = await client.post("/_emulator/tokens", json={"client_id": "nobody"})
     assert unknown.status == 400
+
+
+async def test_a_session_can_be_expired_over_http(client: Client, emulator: Emulator, auth: dict[str, str]) -> None:
+    session = emulator.create_session(emulator.create_cart()["id"])
+    expired = await client.post(f"/_emulator/sessions/{session['id']}/expire")
+    assert expired.status == 200 and (await expired.json())["state"] == "EXPIRED"
+    read = await client.get(f"/demo/sessions/{session['id']}", headers=auth)
+    assert (await read.json())["state"] == "EXPIRED"
+    assert (await client.post("/_emulator/sessions/nope/expire")).status == 404

@@ -55,7 +55,13 @@ async def test_payment_components_union_and_filter(host: HostClient) -> None:
     assert [c["type"] for c in body["components"]].count("card") == 1
     filtered = await (await host.client.get("/operations/payment-components?paymentInterface=mock",
                                             headers=_jwt(host))).json()
+    base = f"{host.url}/enablers/fast"
+    enabler = {"instance": "fast", "paymentInterface": "mock", "url": f"{base}/connector-enabler.es.js",
+               "umdUrl": f"{base}/connector-enabler.umd.js"}
+    versioned = filtered.pop("enablers")
+    assert [{k: v for k, v in e.items() if not k.startswith("versioned")} for e in versioned] == [enabler]
     assert filtered == {"dropins": [], "components": [{"type": "card"}, {"type": "invoice"}], "express": []}
+    assert {e["instance"] for e in body["enablers"]} == {"fast", "slow", "giftcards", "stripe-eu"}
 
 
 async def test_config_is_the_selected_instances_public_config(host: HostClient) -> None:

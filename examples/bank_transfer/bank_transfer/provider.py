@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from importlib.resources import files
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
@@ -34,6 +35,7 @@ from host import (
     Capabilities,
     CaptureMethod,
     CreatePaymentRequest,
+    EnablerAssets,
     InvalidFieldError,
     ModificationRequest,
     ModificationResult,
@@ -115,6 +117,10 @@ class BankTransferProvider(PaymentProvider[BankTransferSettings]):
     async def public_config(self, session: SessionInfo) -> Mapping[str, Any]:
         return {"accountHolder": self.options.account_holder, "iban": grouped(self.options.iban),
                 "bic": self.options.bic, "dueDays": self.options.due_days}
+
+    def enabler(self) -> EnablerAssets:
+        """The browser side (``enabler/banktransfer.js``): asks for the transfer details and shows them."""
+        return EnablerAssets(sources=(files(__package__) / "enabler" / "banktransfer.js",))
 
     def payment_method(self, body: Mapping[str, Any]) -> str | None:
         """Validates the whole body before the host creates a Payment."""

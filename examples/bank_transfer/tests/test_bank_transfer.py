@@ -160,3 +160,11 @@ def test_bad_settings_stop_start_up_with_the_path(tmp_path: Path, settings: dict
         load_instances(f"transfer: {json.dumps(instance)}", tmp_path)
     assert caught.value.path == f"instances.transfer.settings.{next(iter(settings))}"
     assert SECRET not in str(caught.value)
+
+
+async def test_the_enabler_is_served_for_the_instance(host: HostClient) -> None:
+    module = await host.client.get("/enablers/transfer/connector-enabler.es.js")
+    assert module.status == 200 and module.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert 'createComponentBuilder(type)' in await module.text()
+    script = await (await host.client.get("/enablers/transfer/connector-enabler.umd.js")).text()
+    assert "root.Connector = { Enabler: __connector.Enabler }" in script

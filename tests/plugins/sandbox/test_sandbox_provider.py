@@ -188,7 +188,8 @@ async def test_reverse_follows_the_hosts_choice(make_provider: MakeProvider, req
 async def test_public_config_has_what_the_template_enabler_needs(make_provider: MakeProvider) -> None:
     config = await make_provider(clientKey="ck", environment="LIVE").public_config(SessionInfo("s", "c"))
     assert config == {"clientKey": "ck", "environment": "LIVE",
-                      "storedPaymentMethodsConfig": {"isEnabled": False}}
+                      "storedPaymentMethodsConfig": {"isEnabled": False},
+                      "paymentMethods": ["card", "customtestmethod", "invoice", "purchaseorder"]}
 
 
 async def test_status_up(make_provider: MakeProvider) -> None:

@@ -1,27 +1,21 @@
 """Fixtures of the Stripe plugin tests: localstripe out of process, providers built on it, and the
 aioresponses shim for aiohttp 3.14.
 
-localstripe runs once per session (``tests/support/localstripe_launcher.py``, 127.0.0.1, no persistence)
-and is emptied before every test that uses it (``DELETE /_config/data``).
+localstripe runs once per session (``localstripe_port``, ``tests/support/stripe_server.py``: 127.0.0.1, no
+persistence) and is emptied before every test that uses it (``DELETE /_config/data``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
-import http.client
 import inspect
 import json
 import logging
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -29,6 +23,7 @@ import aioresponses.core
 import pytest
 import stripe
 from aiohttp import web
+from support.stripe_server import request
 
 from host import (
     CaptureMethod,
@@ -43,7 +38,6 @@ from host import (
 )
 from plugins.stripe import StripeProvider, StripeSettings
 
-LAUNCHER = Path(__file__).resolve().parents[2] / "support" / "localstripe_launcher.py"
 SECRET_KEY = "sk_test_connectorhostSECRETkey0123456789"
 PUBLISHABLE_KEY = "pk_test_connectorhostPUBLICkey"
 WEBHOOK_SECRET = "whsec_connectorhost_test_secret"
@@ -68,62 +62,16 @@ if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).paramet
     aioresponses.core.ClientResponse = _ShimResponse  # type: ignore[misc]
 
 
-# -- localstripe ------------------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _request(port: int, method: str, path: str, body: dict[str, Any] | None = None) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        payload = json.dumps(body) if body is not None else None
-        conn.request(method, path, body=payload, headers={"Content-Type": "application/json"})
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
-
-
-@pytest.fixture(scope="session")
-def localstripe_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """A localstripe process on a free loopback port, for the whole session (its output: a temp file)."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, str(LAUNCHER), str(port)], stdout=out, stderr=out)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"localstripe exited with {proc.returncode}: {log.read_text()[-2000:]}")
-            with contextlib.suppress(OSError):
-                if _request(port, "GET", "/js.stripe.com/v3/") == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"localstripe did not start within 20 s: {log.read_text()[-2000:]}")
-            time.sleep(0.05)
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
+# -- localstripe (the session's process: ``localstripe_port`` in tests/conftest.py) ----------------
 
 @pytest.fixture
 def localstripe(localstripe_port: int) -> Iterator[str]:
     """The base URL of an emptied localstripe; its webhook sink is switched off again afterwards."""
-    assert _request(localstripe_port, "DELETE", "/_config/data") == 200
+    assert request(localstripe_port, "DELETE", "/_config/data") == 200
     yield f"http://127.0.0.1:{localstripe_port}"
     # localstripe keeps registered webhooks across DELETE /_config/data: point ours at an event
     # type that never happens, so later tests do not post to a server that is gone.
-    _request(localstripe_port, "POST", "/_config/webhooks/pytest",
+    request(localstripe_port, "POST", "/_config/webhooks/pytest",
              {"url": "http://127.0.0.1:9/", "secret": WEBHOOK_SECRET, "events": ["never.happens"]})
 
 
@@ -162,6 +110,13 @@ class Build:
             session=SessionInfo(session_id="sess-1", cart_id="cart-1", payment_interface="stripe-eu",
                                 merchant_return_url="https://shop.example/return"),
             return_url="http://127.0.0.1:8080/plugins/stripe-eu/return")
+
+    @staticmethod
+    def instance_yaml(localstripe: str) -> str:
+        """connector.yaml's ``stripe-eu`` instance on localstripe, with these settings."""
+        return (f"stripe-eu:\n  plugin: stripe\n  paymentInterface: stripe-eu\n"
+                f"  settings: {{secretKey: {SECRET_KEY}, publishableKey: {PUBLISHABLE_KEY},\n"
+                f"             webhookSecret: {WEBHOOK_SECRET}, apiBase: \"{localstripe}\"}}\n")
 
     @staticmethod
     def sign(body: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
@@ -265,5 +220,5 @@ async def webhook_sink(localstripe: str, aiohttp_server: Any) -> WebhookSink:
     server = await aiohttp_server(app, host="127.0.0.1")
     port = int(localstripe.rsplit(":", 1)[1])
     url = f"http://127.0.0.1:{server.port}/webhooks/stripe-eu"
-    assert _request(port, "POST", "/_config/webhooks/pytest", {"url": url, "secret": WEBHOOK_SECRET}) == 200
+    assert request(port, "POST", "/_config/webhooks/pytest", {"url": url, "secret": WEBHOOK_SECRET}) == 200
     return sink

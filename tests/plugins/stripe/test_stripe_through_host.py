@@ -11,12 +11,7 @@ from host import TxType
 
 
 def _instances(localstripe: str, build: Any) -> str:
-    return f"""\
-stripe-eu:
-  plugin: stripe
-  paymentInterface: stripe-eu
-  settings: {{secretKey: {build.SECRET_KEY}, publishableKey: {build.PUBLISHABLE_KEY},
-             webhookSecret: {build.WEBHOOK_SECRET}, apiBase: "{localstripe}"}}
+    return build.instance_yaml(localstripe) + f"""\
 stripe-us:
   plugin: stripe
   paymentInterface: stripe-us
