@@ -20,7 +20,7 @@ from host.config import Deployment, ServerConfig
 from host.errors import PluginError
 from host.handlers import giftcards, intents, operations, payments, webhooks
 from host.keys import CT, DEPLOYMENT, EMULATOR_URL, HTTP, JWT, OAUTH, ROUTER, SESSION_AUTH
-from host.middleware import MIDDLEWARES
+from host.middleware import MIDDLEWARES, server_header
 from host.providers import Provider, ProviderContext
 from host.routing import Bound, Router
 
@@ -123,6 +123,7 @@ def create_app(deployment: Deployment) -> web.Application:
     """Build the application for a validated deployment (see ``host.config.load_config``)."""
     server = deployment.config.server
     app = web.Application(middlewares=MIDDLEWARES, client_max_size=server.maxBodySize)
+    app.on_response_prepare.append(server_header)
     app[DEPLOYMENT] = deployment
     bound = _bind(deployment, public_url(server))
     app[ROUTER] = Router.build(bound)

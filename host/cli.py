@@ -31,6 +31,7 @@ def _load(args: argparse.Namespace) -> Deployment:
 def cmd_serve(args: argparse.Namespace) -> int:
     from host.app import create_app
     from host.logs import setup_logging
+    from host.server import run
 
     deployment = _load(args)
     server = deployment.config.server
@@ -48,7 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app.on_startup.append(_freeze_startup_objects)
     print(f"connector-host {__version__} serving {deployment.source} on http://{server.host}:{server.port} "
           f"({len(deployment.instances)} instance(s))", file=sys.stderr)
-    web.run_app(app, host=server.host, port=server.port, access_log=None, print=None)
+    run(app, host=server.host, port=server.port)
     return 0
 
 

@@ -19,9 +19,17 @@ from host.config import Deployment, load_config
 from host.keys import ROUTER
 from host.plugins import Plugins
 from host.providers import Provider
+from host.server import HostRunner
 
 PROJECT_KEY = "test-project"
 ISSUER = "http://127.0.0.1/mc-test"
+
+
+class HostTestServer(TestServer):
+    """``TestServer`` with the host's own runner, so the tests meet the limits production has."""
+
+    async def _make_runner(self, **kwargs: Any) -> HostRunner:
+        return HostRunner(self.app, **kwargs)
 
 
 def free_port() -> int:
@@ -199,6 +207,6 @@ async def start_host(emulator: RunningEmulator, instances: str, directory: Path,
     path.write_text(yaml_for(emulator, instances, port=port, extra=extra), encoding="utf-8")
     deployment = load_config(path, plugins or discovered_plugins())
     app = create_app(deployment)
-    client: TestClient[web.Request, web.Application] = TestClient(TestServer(app, host="127.0.0.1", port=port))
+    client: TestClient[web.Request, web.Application] = TestClient(HostTestServer(app, host="127.0.0.1", port=port))
     await client.start_server()
     return HostClient(client, emulator, deployment, f"http://127.0.0.1:{port}")
