@@ -96,7 +96,7 @@ async def _commercetools_ctx(app: web.Application) -> AsyncIterator[None]:
     app[CT] = client
     app[SESSION_AUTH] = SessionAuth(client)
     app[OAUTH] = OAuth2Auth(client)
-    app[JWT] = JwtAuth(app[HTTP], jwks_url, ct.jwtIssuer, ct.projectKey)
+    app[JWT] = JwtAuth(app[HTTP], jwks_url, ct.jwtIssuer, ct.projectKey, timeout=ct.timeout)
     yield
 
 

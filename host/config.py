@@ -26,7 +26,7 @@ from host.plugins import Plugins, ProviderEntry
 from host.providers import ProviderSettings
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_INSTANCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+INSTANCE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
 
 class _Model(BaseModel):
@@ -95,7 +95,7 @@ class ConnectorConfig(_Model):
     @classmethod
     def _ids(cls, value: dict[str, InstanceConfig]) -> dict[str, InstanceConfig]:
         for key in value:
-            if not _INSTANCE_ID.match(key):
+            if not INSTANCE_ID.fullmatch(key):
                 raise ValueError(f"instance id {key!r} must be lower-case letters, digits, '-' or '_'")
         return value
 

@@ -14,10 +14,11 @@ from typing import Any
 
 from aiohttp import web
 
-from host.commercetools.client import CommercetoolsClient
+from host.commercetools.client import CommercetoolsClient, predicate
 from host.commercetools.payments import PaymentUpdate, apply_update, view
-from host.errors import ResourceNotFoundError
+from host.errors import InvalidJsonError, ResourceNotFoundError
 from host.handlers.checkout import drafts, open_amount
+from host.handlers.common import MAX_JSON_DEPTH, too_deep
 from host.keys import CT, ROUTER, SESSION_AUTH
 from host.models import Money, PaymentEvent, PaymentView, SessionInfo, WebhookRequest
 from host.providers import Provider, Route
@@ -34,8 +35,7 @@ async def find_payment(ct: CommercetoolsClient, bound: Bound[Provider], event: P
         except ResourceNotFoundError:
             payment = None
     if payment is None and event.psp_reference:
-        where = f'interfaceId="{_quote(event.psp_reference)}"'
-        matches = await ct.query_payments(where, limit=5)
+        matches = await ct.query_payments(predicate("interfaceId={ref}", ref=event.psp_reference), limit=5)
         payment = next((p for p in matches if _interface(p) == bound.payment_interface), None)
     if payment is not None and _interface(payment) != bound.payment_interface:
         logger.warning("event for payment %s of another integration ignored by %s", payment["id"], bound.id)
@@ -45,10 +45,6 @@ async def find_payment(ct: CommercetoolsClient, bound: Bound[Provider], event: P
 
 def _interface(payment: Mapping[str, Any]) -> str | None:
     return (payment.get("paymentMethodInfo") or {}).get("paymentInterface")
-
-
-def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 async def record_event(ct: CommercetoolsClient, bound: Bound[Provider], event: PaymentEvent) -> dict[str, Any] | None:
@@ -67,6 +63,8 @@ async def record_event(ct: CommercetoolsClient, bound: Bound[Provider], event: P
 async def webhook(request: web.Request) -> web.StreamResponse:
     bound = request.app[ROUTER].for_id(request.match_info["instance"])
     raw = await request.read()
+    if too_deep(raw):   # no PSP nests that deep; a plugin's JSON parser would recurse once per level
+        raise InvalidJsonError(f"Request body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels.")
     result = await bound.provider.parse_webhook(WebhookRequest(
         body=raw, headers=dict(request.headers), query=dict(request.query), content_type=request.content_type))
     ct = request.app[CT]
