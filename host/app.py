@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from host import openapi
 from host.auth import JwtAuth, OAuth2Auth, SessionAuth
 from host.commercetools.client import CommercetoolsClient, CommercetoolsSettings, join_url
 from host.config import Deployment, ServerConfig
@@ -138,6 +139,7 @@ def create_app(deployment: Deployment) -> web.Application:
     operations.setup(app)
     giftcards.setup(app)
     webhooks.setup(app, app[ROUTER].enabled)
+    openapi.setup(app)   # routes added elsewhere are described with openapi.document(app, ...)
     instances = {b.id: b.payment_interface for b in app[ROUTER].enabled}
     deployment.plugins.notify_config_loaded(instances)
     return app

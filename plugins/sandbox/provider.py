@@ -24,6 +24,8 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
+from pydantic import BaseModel
+
 from host import (
     Capabilities,
     CaptureMethod,
@@ -74,6 +76,7 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
     """``plugin: sandbox``. See the module docstring and ``SandboxSettings``."""
 
     Settings: ClassVar[type[ProviderSettings]] = SandboxSettings
+    payment_body: ClassVar[type[BaseModel] | None] = PaymentBody
     capabilities: ClassVar[Capabilities] = Capabilities(
         methods=frozenset(METHODS), webhooks=True, async_modifications=True)
 
