@@ -78,6 +78,7 @@ class HostRequestHandler(RequestHandler):
         super().__init__(manager, **kwargs)
         self._limits = limits
         self._head_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -93,14 +94,17 @@ class HostRequestHandler(RequestHandler):
         super().data_received(data)
         if self._request_count != count:   # a request head is complete (or refused by the parser)
             self._stop_head_timer()
-            for _, payload in list(self._messages)[count - self._request_count:]:
-                if not payload.is_eof():
-                    self._loop.call_later(self._limits.body_timeout, self._body_timeout, payload)
+            self._stop_body_timer()
+            # only the last head can have a body still on its way: the parser reads a body before the next head
+            payload = self._messages[-1][1] if self._messages else None
+            if payload is not None and not payload.is_eof():
+                self._body_timer = self._loop.call_later(self._limits.body_timeout, self._body_timeout, payload)
         elif self._head_timer is None and not self._request_in_progress and not self._messages:
             self._start_head_timer()       # the first bytes of the next request head
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._stop_head_timer()
+        self._stop_body_timer()
         super().connection_lost(exc)
 
     def _start_head_timer(self) -> None:
@@ -110,6 +114,11 @@ class HostRequestHandler(RequestHandler):
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
+
+    def _stop_body_timer(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
 
     def _head_timeout(self) -> None:
         self._head_timer = None
@@ -121,6 +130,7 @@ class HostRequestHandler(RequestHandler):
                      f"The request head did not arrive within {self._limits.header_timeout:g} s.")
 
     def _body_timeout(self, payload: StreamReader) -> None:
+        self._body_timer = None
         if payload.is_eof() or payload.exception() is not None:
             return
         logger.info("a request body did not arrive within %g s", self._limits.body_timeout)

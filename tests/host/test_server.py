@@ -23,6 +23,12 @@ async def host(connector_host: Callable[..., Awaitable[HostClient]]) -> HostClie
     return await connector_host(INSTANCES, extra=LIMITS)
 
 
+@pytest.fixture
+async def default_host(connector_host: Callable[..., Awaitable[HostClient]]) -> HostClient:
+    """The default limits (maxHeaderSize 8190)."""
+    return await connector_host(INSTANCES)
+
+
 async def _open(host: HostClient) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     port = host.client.server.port
     assert port is not None
@@ -52,9 +58,9 @@ def _assert_enveloped(status: int, headers: dict[str, str], body: Any, expected:
     assert headers["server"] == "connector-host"
 
 
-async def test_an_oversized_authorization_header_gets_the_envelope_and_cors(host: HostClient) -> None:
+async def test_an_oversized_authorization_header_gets_the_envelope_and_cors(default_host: HostClient) -> None:
     token = "A" * 9000
-    resp = await host.client.post("/operations/transactions", headers={"Authorization": f"Bearer {token}"},
+    resp = await default_host.client.post("/operations/transactions", headers={"Authorization": f"Bearer {token}"},
                                   json={})
     body = await resp.json()
     _assert_enveloped(resp.status, {k.lower(): v for k, v in resp.headers.items()}, body, 431,
@@ -62,8 +68,8 @@ async def test_an_oversized_authorization_header_gets_the_envelope_and_cors(host
     assert token[:50] not in json.dumps(body)
 
 
-async def test_a_request_that_is_not_http_gets_the_envelope(host: HostClient) -> None:
-    status, headers, body = await _exchange(host, b"GET /health HTTP/1.1\r\nHost x\r\n\r\n")
+async def test_a_request_that_is_not_http_gets_the_envelope(default_host: HostClient) -> None:
+    status, headers, body = await _exchange(default_host, b"GET /health HTTP/1.1\r\nHost x\r\n\r\n")
     _assert_enveloped(status, headers, body, 400, "InvalidInput")
 
 
