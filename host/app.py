@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from host import demo
+from host import demo, openapi
 from host.auth import JwtAuth, OAuth2Auth, SessionAuth
 from host.commercetools.client import CommercetoolsClient, CommercetoolsSettings, join_url
 from host.commercetools.store import CustomObjectStore, container_for
@@ -24,7 +24,7 @@ from host.errors import PluginError
 from host.flows import reconcile
 from host.handlers import enablers, giftcards, intents, operations, payments, webhooks
 from host.keys import CT, DEPLOYMENT, EMULATOR_URL, HTTP, JWT, OAUTH, ROUTER, SESSION_AUTH
-from host.middleware import MIDDLEWARES
+from host.middleware import MIDDLEWARES, server_header
 from host.providers import Provider, ProviderContext
 from host.routing import Bound, Router
 
@@ -102,7 +102,7 @@ async def _commercetools_ctx(app: web.Application) -> AsyncIterator[None]:
         bound.provider.context.store = CustomObjectStore(client, container_for(bound.id))
     app[SESSION_AUTH] = SessionAuth(client)
     app[OAUTH] = OAuth2Auth(client)
-    app[JWT] = JwtAuth(app[HTTP], jwks_url, ct.jwtIssuer, ct.projectKey)
+    app[JWT] = JwtAuth(app[HTTP], jwks_url, ct.jwtIssuer, ct.projectKey, timeout=ct.timeout)
     yield
 
 
@@ -136,6 +136,7 @@ def create_app(deployment: Deployment) -> web.Application:
     """Build the application for a validated deployment (see ``host.config.load_config``)."""
     server = deployment.config.server
     app = web.Application(middlewares=MIDDLEWARES, client_max_size=server.maxBodySize)
+    app.on_response_prepare.append(server_header)
     app[DEPLOYMENT] = deployment
     bound = _bind(deployment, public_url(server))
     app[ROUTER] = Router.build(bound)
@@ -154,6 +155,7 @@ def create_app(deployment: Deployment) -> web.Application:
     enablers.setup(app, app[ROUTER].enabled)
     if deployment.config.commercetools.embedded:
         demo.setup(app, public_url(server))
+    openapi.setup(app)   # routes added elsewhere are described with openapi.document(app, ...)
     instances = {b.id: b.payment_interface for b in app[ROUTER].enabled}
     deployment.plugins.notify_config_loaded(instances)
     return app

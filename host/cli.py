@@ -32,6 +32,7 @@ def _load(args: argparse.Namespace) -> Deployment:
 def cmd_serve(args: argparse.Namespace) -> int:
     from host.app import create_app, public_url
     from host.logs import setup_logging
+    from host.server import run
 
     deployment = _load(args)
     server = deployment.config.server
@@ -51,7 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
           f"({len(deployment.instances)} instance(s))", file=sys.stderr)
     if deployment.config.commercetools.embedded:
         print(f"demo checkout: {public_url(server)}/demo/", file=sys.stderr)
-    web.run_app(app, host=server.host, port=server.port, access_log=None, print=None)
+    run(app, host=server.host, port=server.port)
     return 0
 
 

@@ -26,7 +26,7 @@ from host.plugins import Plugins, ProviderEntry
 from host.providers import ProviderSettings
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_INSTANCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+INSTANCE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
 
 class _Model(BaseModel):
@@ -67,6 +67,14 @@ class ServerConfig(_Model):
                                  gt=0)
     maxBodySize: int = Field(default=256 * 1024, gt=0)
     logFormat: str = "json"
+    # slow and greedy clients (host.server): a request head must arrive within headerTimeout of its first
+    # byte (of the connection, for the first request), a body within bodyTimeout; an idle keep-alive
+    # connection is closed after keepAliveTimeout; beyond maxConnections open connections a new one gets 503
+    headerTimeout: float = Field(default=10.0, gt=0)
+    bodyTimeout: float = Field(default=30.0, gt=0)
+    keepAliveTimeout: float = Field(default=75.0, gt=0)
+    maxConnections: int = Field(default=1000, gt=0)
+    maxHeaderSize: int = Field(default=8190, ge=1024, le=65536)
 
 
 class ReconcilerConfig(_Model):
@@ -96,7 +104,7 @@ class ConnectorConfig(_Model):
     @classmethod
     def _ids(cls, value: dict[str, InstanceConfig]) -> dict[str, InstanceConfig]:
         for key in value:
-            if not _INSTANCE_ID.match(key):
+            if not INSTANCE_ID.fullmatch(key):
                 raise ValueError(f"instance id {key!r} must be lower-case letters, digits, '-' or '_'")
         return value
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 from aiohttp import web
 
@@ -21,3 +23,7 @@ JWT = web.AppKey("jwt_auth", JwtAuth)
 EMULATOR_URL = web.AppKey("emulator_url", str)
 ENABLERS = web.AppKey("enablers", dict[str, Bundle])
 DEMO_BASE_URL = web.AppKey("demo_base_url", str)
+#: operations of routes added outside the standard set, by (METHOD, path): ``host.openapi.document``
+OPENAPI_EXTRA = web.AppKey[dict[tuple[str, str], dict[str, Any]]]("openapi_extra")
+#: ``/openapi.json``, built on first request
+OPENAPI_DOC = web.AppKey[dict[str, Any]]("openapi_doc")

@@ -4,11 +4,42 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
+
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/=+-]{0,127}")
+#: digits as card numbers are written: a plain run, or groups of 4 (4-6-5 for American Express)
+_CARD_LIKE = re.compile(r"\d{13,}|\d{4}(?:[- ]\d{4}){3,4}|\d{4}[- ]\d{6}[- ]\d{5}")
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def looks_like_card_number(text: str) -> bool:
+    """Whether ``text`` holds 13 to 19 digits that pass the Luhn check, or a longer run of digits."""
+    for match in _CARD_LIKE.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if len(digits) > 19 or _luhn(digits):
+            return True
+    return False
+
+
+def sane_correlation_id(value: object) -> str | None:
+    """``value`` when it can serve as a correlation id: 1 to 128 letters, digits and ``._:/=+-``, starting
+    with a letter or digit, and nothing that looks like a card number. ``None`` otherwise: the caller makes
+    a fresh one, so a client can put neither arbitrary text nor card data into our logs and responses."""
+    if not isinstance(value, str) or not _CORRELATION_ID.fullmatch(value) or looks_like_card_number(value):
+        return None
+    return value
 
 
 class _CorrelationFilter(logging.Filter):

@@ -2,6 +2,10 @@
 
 Every error that reaches a client is rendered here and nowhere else: ``ApiError`` subclasses as the
 contract's envelope, aiohttp's own 404/405/413/415 likewise, anything unexpected as 500 ``General``.
+(Requests aiohttp refuses before the application runs are rendered by ``host.server``, in the same shape.)
+
+An incoming ``X-Correlation-ID`` is kept only when ``sane_correlation_id`` accepts it; otherwise the request
+gets a fresh one. Responses name no server version (``Server: connector-host``).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from host.errors import ApiError
-from host.logs import correlation_id
+from host.logs import correlation_id, sane_correlation_id
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("host.access")
@@ -26,8 +30,16 @@ CORS_HEADERS = {
     "Access-Control-Allow-Methods": "GET, HEAD, POST, DELETE",
     "Access-Control-Allow-Headers": "Content-Type, Authorization, X-Correlation-ID, X-Request-ID, X-Session-ID",
 }
+#: on every response but a preflight: the browser may read the correlation id the host returns
+EXPOSE_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "X-Correlation-ID"}
+SERVER = "connector-host"
 _HTTP_CODES = {404: "ResourceNotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge",
                415: "UnsupportedMediaType", 400: "InvalidInput"}
+
+
+async def server_header(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: every response of the app, raised redirects included, names no version."""
+    response.headers["Server"] = SERVER
 
 
 def error_response(error: ApiError) -> web.Response:
@@ -36,8 +48,8 @@ def error_response(error: ApiError) -> web.Response:
 
 @web.middleware
 async def correlation_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    cid = request.headers.get("X-Correlation-ID") or str(uuid.uuid4())
-    token = correlation_id.set(cid[:128])
+    cid = sane_correlation_id(request.headers.get("X-Correlation-ID")) or str(uuid.uuid4())
+    token = correlation_id.set(cid)
     started = time.perf_counter()
     status = 500
     try:
@@ -57,7 +69,7 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
         return web.Response(status=204, headers=CORS_HEADERS)
     response = await handler(request)
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers.update(EXPOSE_HEADERS)
     return response
 
 
@@ -68,7 +80,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except ApiError as exc:
         if exc.status >= 500:
             logger.error("%s %s failed: %s (%s)", request.method, request.path, exc.message, exc.code)
-        return error_response(exc)
+        response = error_response(exc)
+        if exc.status == 408:
+            response.force_close()   # the rest of a slow body is not waited for (host.server)
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -221,6 +221,9 @@ class PaymentProvider(Provider[S]):
     """A card-style PSP: authorize, capture, cancel, refund, reverse, webhooks."""
 
     kind = "payment"
+    #: The pydantic model of this provider's ``POST /payments`` body, for ``/openapi.json`` (the provider
+    #: still validates the body itself, best with this model). ``None``: documented as any JSON object.
+    payment_body: ClassVar[type[BaseModel] | None] = None
 
     def payment_method(self, body: Mapping[str, Any]) -> str | None:
         """Which payment method a ``POST /payments`` body asks for (``paymentMethod.type`` by default)."""

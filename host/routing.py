@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
+from host.config import INSTANCE_ID
 from host.errors import InvalidFieldError, InvalidOperationError, ResourceNotFoundError
 from host.models import CaptureMethod
 from host.providers import GiftCardProvider, PaymentProvider, Provider
@@ -73,8 +74,9 @@ class Router:
 
     def for_id(self, instance_id: str, kind: Kind | None = None) -> Bound[Provider]:
         bound = self.by_id.get(instance_id)
-        if bound is None:
-            raise ResourceNotFoundError(f"No payment integration instance '{instance_id}'.")
+        if bound is None:   # a name from a URL: quoted only when it has the shape of an instance id
+            named = f" '{instance_id}'" if INSTANCE_ID.fullmatch(instance_id) else " of that name"
+            raise ResourceNotFoundError(f"No payment integration instance{named}.")
         return self._check(bound, kind)
 
     @staticmethod

@@ -9,16 +9,25 @@
   without actions.
 - Errors become the host's typed errors: 404 ``ResourceNotFoundError``, 409 ``ConcurrentModificationError``
   (with ``currentVersion``), anything else ``UpstreamError`` with commercetools' status, code and errors list.
+  An error body that is not JSON (a proxy's HTML page) is an error all the same; commercetools that cannot
+  be reached (connection refused, DNS, timeout), for the token too, is ``UpstreamError`` 503.
+- Ids that come from a client (session, cart, payment, payment method) are checked by ``segment`` (letters,
+  digits, ``-``, ``_``; at most 256) and percent-encoded as one path segment: an id can never add a path,
+  a query or a fragment to a call made with the host's token. An id of another shape cannot exist, so it is
+  a ``ResourceNotFoundError`` without a call. Values in ``where`` predicates go through ``predicate``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json as jsonlib
 import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from tenacity import (
@@ -39,6 +48,27 @@ logger = logging.getLogger(__name__)
 
 USER_AGENT = f"connector-host/{__version__} (+https://pypi.org/project/connector-host/)"
 _RETRY_STATUSES = frozenset({502, 503, 504})
+#: commercetools ids are UUIDs and keys are [A-Za-z0-9_-]{2,256}; nothing else can name a resource
+ID_PATTERN = "^[A-Za-z0-9_-]{1,256}$"
+_ID = re.compile("[A-Za-z0-9_-]{1,256}")
+
+
+def valid_id(value: object) -> bool:
+    """Whether ``value`` has the shape of a commercetools id or key."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+def segment(value: str, what: str) -> str:
+    """``value`` as one percent-encoded path segment; ``ResourceNotFoundError`` when no resource can have it."""
+    if not valid_id(value):
+        raise ResourceNotFoundError(f"The {what} was not found: an id is 1 to 256 letters, digits, '-' or '_'.")
+    return quote(value, safe="")
+
+
+def predicate(template: str, **values: str) -> str:
+    """A ``where`` predicate with each ``{name}`` replaced by ``values[name]`` as an escaped string literal:
+    ``predicate('interfaceId={ref}', ref=x)``. A value can never end the literal and add a condition."""
+    return template.format(**{k: jsonlib.dumps(str(v), ensure_ascii=False) for k, v in values.items()})
 
 
 def join_url(base: str, *parts: str) -> str:
@@ -90,8 +120,11 @@ class CommercetoolsClient:
                 return self._token
             data = await self._send("POST", join_url(self.settings.auth_url, "oauth/token"), auth=self._basic,
                                     form={"grant_type": "client_credentials"})
+            if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
+                raise UpstreamError("commercetools answered the token request without a token",
+                                    code="ServiceUnavailable", status=502)
             expires_in = float(data.get("expires_in", 3600))
-            self._token = str(data["access_token"])
+            self._token = data["access_token"]
             self._token_scope = str(data.get("scope", ""))
             self._token_expiry = time.monotonic() + max(expires_in - min(300.0, expires_in / 10), 1.0)
             return self._token
@@ -135,12 +168,18 @@ class CommercetoolsClient:
                        client_timeout: aiohttp.ClientTimeout) -> Any:
         async with self.http.request(method, url, json=json, data=form, params=params, headers=headers,
                                      timeout=client_timeout) as resp:
-            body = await resp.json(content_type=None) if resp.content_length != 0 else None
-            if resp.status in _RETRY_STATUSES:
-                raise _Retryable(resp.status, body)
-            if resp.status >= 400:
-                raise _error(resp.status, body, url)
-            return body
+            raw = await resp.read()
+        body = _json_or_none(raw)
+        if resp.status in _RETRY_STATUSES:
+            raise _Retryable(resp.status, body)
+        if resp.status >= 400:
+            raise _error(resp.status, body, url)
+        if body is None and raw.strip():
+            logger.warning("commercetools answered %s on %s with a body that is not JSON", resp.status,
+                           url.split("?")[0])
+            raise UpstreamError("commercetools answered with a body that is not JSON", code="ServiceUnavailable",
+                                status=502)
+        return body
 
     async def request(self, method: str, path: str, *, json: Any = None,
                       params: Mapping[str, str] | None = None, base: str | None = None) -> Any:
@@ -155,8 +194,8 @@ class CommercetoolsClient:
 
     async def _call(self, method: str, url: str, json: Any, params: Mapping[str, str] | None,
                     *, refresh: bool) -> Any:
-        token = await self.token(refresh=refresh)
         try:
+            token = await self.token(refresh=refresh)
             return await self._send(method, url, json=json, params=params, bearer=token)
         except _Retryable as exc:
             raise UpstreamError("commercetools is not available, try again later", code="ServiceUnavailable",
@@ -169,21 +208,21 @@ class CommercetoolsClient:
 
     async def get_session(self, session_id: str) -> Any:
         base = join_url(self.settings.session_url, self.settings.project_key)
-        return await self.request("GET", f"sessions/{session_id}", base=base)
+        return await self.request("GET", f"sessions/{segment(session_id, 'session')}", base=base)
 
     async def get_cart(self, cart_id: str) -> CartView:
-        return cart_view(await self.request("GET", f"carts/{cart_id}"))
+        return cart_view(await self.request("GET", f"carts/{segment(cart_id, 'cart')}"))
 
     async def update_cart(self, cart_id: str, version: int, actions: list[dict[str, Any]]) -> CartView:
-        return cart_view(await self.request("POST", f"carts/{cart_id}",
+        return cart_view(await self.request("POST", f"carts/{segment(cart_id, 'cart')}",
                                             json={"version": version, "actions": _nonempty(actions)}))
 
     async def get_payment(self, payment_id: str) -> PaymentView:
-        return payment_view(await self.request("GET", f"payments/{payment_id}"))
+        return payment_view(await self.request("GET", f"payments/{segment(payment_id, 'payment')}"))
 
     async def get_payment_by_key(self, key: str) -> PaymentView | None:
         try:
-            return payment_view(await self.request("GET", f"payments/key={key}"))
+            return payment_view(await self.request("GET", f"payments/key={segment(key, 'payment')}"))
         except ResourceNotFoundError:
             return None
 
@@ -194,11 +233,12 @@ class CommercetoolsClient:
             return payment_view(await self.request("POST", "payments", json=draft)), True
         except UpstreamError as exc:
             if exc.code == "DuplicateField" and draft.get("key"):
-                return payment_view(await self.request("GET", f"payments/key={draft['key']}")), False
+                return payment_view(await self.request(
+                    "GET", f"payments/key={segment(str(draft['key']), 'payment')}")), False
             raise
 
     async def update_payment(self, payment_id: str, version: int, actions: list[dict[str, Any]]) -> PaymentView:
-        return payment_view(await self.request("POST", f"payments/{payment_id}",
+        return payment_view(await self.request("POST", f"payments/{segment(payment_id, 'payment')}",
                                                json={"version": version, "actions": _nonempty(actions)}))
 
     async def query_payments(self, where: str, limit: int = 20) -> list[PaymentView]:
@@ -213,11 +253,12 @@ class CommercetoolsClient:
         return await self.request("POST", "payment-methods", json=draft)
 
     async def delete_payment_method(self, method_id: str, version: int) -> Any:
-        return await self.request("DELETE", f"payment-methods/{method_id}", params={"version": str(version)})
+        return await self.request("DELETE", f"payment-methods/{segment(method_id, 'payment method')}",
+                                  params={"version": str(version)})
 
     async def get_custom_object(self, container: str, key: str) -> dict[str, Any] | None:
         try:
-            found: dict[str, Any] = await self.request("GET", f"custom-objects/{container}/{key}")
+            found: dict[str, Any] = await self.request("GET", f"custom-objects/{quote(container)}/{quote(key)}")
         except ResourceNotFoundError:
             return None
         return found
@@ -233,19 +274,35 @@ class CommercetoolsClient:
     async def query_custom_objects(self, container: str, where: str | None = None,
                                    limit: int = 100) -> list[dict[str, Any]]:
         params = {"limit": str(limit), **({"where": where} if where else {})}
-        data = await self.request("GET", f"custom-objects/{container}", params=params)
+        data = await self.request("GET", f"custom-objects/{quote(container)}", params=params)
         return list(data.get("results", []))
 
     async def delete_custom_object(self, container: str, key: str, version: int) -> None:
-        await self.request("DELETE", f"custom-objects/{container}/{key}", params={"version": str(version)})
+        await self.request("DELETE", f"custom-objects/{quote(container)}/{quote(key)}",
+                           params={"version": str(version)})
 
     async def introspect(self, token: str) -> tuple[int, Any]:
-        """RFC 7662 introspection with our client's Basic auth. Returns (status, body): the caller maps it."""
+        """RFC 7662 introspection with our client's Basic auth. Returns (status, body), the body ``None`` when
+        it is not JSON: the caller maps it. Not reaching the auth service is ``UpstreamError`` 503."""
         url = join_url(self.settings.auth_url, "oauth/introspect")
-        async with self.http.post(url, data={"token": token},
-                                  headers={"User-Agent": USER_AGENT, "Authorization": self._basic},
-                                  timeout=self._timeout) as resp:
-            return resp.status, await resp.json(content_type=None)
+        try:
+            async with self.http.post(url, data={"token": token},
+                                      headers={"User-Agent": USER_AGENT, "Authorization": self._basic},
+                                      timeout=self._timeout) as resp:
+                return resp.status, _json_or_none(await resp.read())
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise UpstreamError(f"commercetools cannot be reached: {type(exc).__name__}",
+                                code="ServiceUnavailable", status=503) from None
+
+
+def _json_or_none(raw: bytes) -> Any:
+    """The JSON of an upstream body; ``None`` when it is empty or not JSON (the caller decides what that means)."""
+    if not raw.strip():
+        return None
+    try:
+        return jsonlib.loads(raw)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _nonempty(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:

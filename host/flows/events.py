@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from host.commercetools.client import CommercetoolsClient
+from host.commercetools.client import CommercetoolsClient, predicate
 from host.commercetools.payments import PaymentUpdate, TxDraft, apply_update
 from host.errors import ResourceNotFoundError
 from host.flows.rules import overdrawn
@@ -23,10 +23,6 @@ from host.routing import Bound
 logger = logging.getLogger(__name__)
 
 
-def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
 async def find_payment(ct: CommercetoolsClient, bound: Bound[Provider], event: PaymentEvent) -> PaymentView | None:
     payment: PaymentView | None = None
     if event.payment_id:
@@ -35,7 +31,7 @@ async def find_payment(ct: CommercetoolsClient, bound: Bound[Provider], event: P
         except ResourceNotFoundError:
             payment = None
     if payment is None and event.psp_reference:
-        matches = await ct.query_payments(f'interfaceId="{_quote(event.psp_reference)}"', limit=5)
+        matches = await ct.query_payments(predicate("interfaceId={ref}", ref=event.psp_reference), limit=5)
         payment = next((p for p in matches if p.payment_interface == bound.payment_interface), None)
     if payment is not None and payment.payment_interface != bound.payment_interface:
         logger.warning("event for payment %s of another integration ignored by %s", payment.id, bound.id)

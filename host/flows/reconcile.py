@@ -22,6 +22,7 @@ the PSP must not be judged).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import AsyncIterator, Sequence
@@ -88,7 +89,7 @@ def operation_of(interface_id: str | None) -> str:
 
 
 def _where(interfaces: Sequence[str], cutoff: datetime) -> str:
-    names = ", ".join('"' + i.replace("\\", "\\\\").replace('"', '\\"') + '"' for i in interfaces)
+    names = ", ".join(json.dumps(i) for i in interfaces)
     return (f"paymentMethodInfo(paymentInterface in ({names})) and "
             f'transactions(state in ("Initial", "Pending")) and lastModifiedAt <= "{_iso(cutoff)}"')
 

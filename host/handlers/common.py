@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -15,6 +16,26 @@ M = TypeVar("M", bound=BaseModel)
 _ENUM_ERRORS = frozenset({"literal_error", "enum", "union_tag_invalid"})
 #: discriminator values pydantic puts into error locations of tagged unions; not part of the field path
 UNION_TAGS = frozenset({"capturePayment", "refundPayment", "cancelPayment", "reversePayment"})
+#: arrays and objects nest at most this deep in a request body (the contract's bodies need 4)
+MAX_JSON_DEPTH = 64
+_STRUCTURE = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text ``raw`` nests arrays and objects deeper than ``limit`` (brackets in strings do
+    not count). Checked before parsing: the parser would recurse once per level."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    for match in _STRUCTURE.finditer(raw):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
 
 
 class Body(BaseModel):
@@ -63,7 +84,8 @@ def validate(model: type[M], data: Any) -> M:
 
 
 async def read_json(request: web.Request, *, empty: Any = None) -> Any:
-    """The JSON body. Wrong content type → 415, malformed → 400 InvalidJsonInput, too large → 413."""
+    """The JSON body. Wrong content type → 415, malformed or nested too deep → 400 InvalidJsonInput, too large
+    → 413."""
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
@@ -77,9 +99,11 @@ async def read_json(request: web.Request, *, empty: Any = None) -> Any:
     if ctype not in ("application/json", "application/octet-stream") and not ctype.endswith("+json"):
         raise ApiError(f"Content-Type {ctype} is not supported; send application/json.",
                        code="UnsupportedMediaType", status=415)
+    if too_deep(raw):
+        raise InvalidJsonError(f"Request body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels.")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidJsonError() from None
     if not isinstance(data, dict):
         raise InvalidJsonError("Request body must be a JSON object.")

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from host._version import __version__
 from host.auth import TRANSACTION_AUTHORITIES
+from host.commercetools.client import predicate
 from host.errors import InvalidFieldError, InvalidOperationError, RequiredFieldError, ResourceNotFoundError
 from host.flows import create
 from host.handlers import enablers
@@ -140,7 +141,8 @@ async def transactions(request: web.Request) -> web.Response:
     method_id = body.paymentMethodId or (body.paymentMethod.id if body.paymentMethod else None)
     if not method_id:
         raise RequiredFieldError("paymentMethodId")
-    stored = await ct.query_payment_methods(f'id="{method_id}" and customer(id="{cart.customer_id}")')
+    stored = await ct.query_payment_methods(predicate("id={id} and customer(id={customer})", id=method_id,
+                                                      customer=cart.customer_id))
     if not stored:
         raise ResourceNotFoundError(f"The Resource with ID {method_id} was not found.")
     interface = body.paymentInterface or stored[0].get("paymentInterface")

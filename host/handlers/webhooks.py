@@ -12,9 +12,10 @@ from typing import Any
 
 from aiohttp import web
 
-from host.errors import ResourceNotFoundError
+from host.errors import InvalidJsonError, ResourceNotFoundError
 from host.flows.create import amount_to_pay
 from host.flows.events import record_event
+from host.handlers.common import MAX_JSON_DEPTH, too_deep
 from host.keys import CT, ROUTER, SESSION_AUTH
 from host.models import Money, PaymentEvent, PaymentView, SessionInfo, WebhookRequest
 from host.providers import Provider, Route
@@ -24,6 +25,8 @@ from host.routing import Bound
 async def webhook(request: web.Request) -> web.StreamResponse:
     bound = request.app[ROUTER].for_id(request.match_info["instance"])
     raw = await request.read()
+    if too_deep(raw):   # no PSP nests that deep; a plugin's JSON parser would recurse once per level
+        raise InvalidJsonError(f"Request body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels.")
     result = await bound.provider.parse_webhook(WebhookRequest(
         body=raw, headers=dict(request.headers), query=dict(request.query), content_type=request.content_type))
     ct = request.app[CT]

@@ -19,6 +19,7 @@ from host.config import Deployment, load_config
 from host.keys import ROUTER
 from host.plugins import Plugins
 from host.providers import Provider
+from host.server import HostRunner
 from host.testing.backends import (
     ISSUER,
     PROJECT_KEY,
@@ -32,6 +33,13 @@ from host.testing.backends import (
 __all__ = ["ISSUER", "PROJECT_KEY", "HostClient", "HostShortcuts", "RunningEmulator", "connector_yaml",
            "discovered_plugins", "free_port", "load_instances", "plugins_with", "start_emulator", "start_host",
            "yaml_for"]
+
+
+class HostTestServer(TestServer):
+    """``TestServer`` with the host's own runner, so the tests meet the limits production has."""
+
+    async def _make_runner(self, **kwargs: Any) -> HostRunner:
+        return HostRunner(self.app, **kwargs)
 
 
 def free_port() -> int:
@@ -213,6 +221,6 @@ async def start_host(ct: Commercetools, instances: str, directory: Path, *, extr
     path.write_text(yaml_for(ct, instances, port=port, extra=extra), encoding="utf-8")
     deployment = load_config(path, plugins or discovered_plugins())
     app = create_app(deployment)
-    client: TestClient[web.Request, web.Application] = TestClient(TestServer(app, host="127.0.0.1", port=port))
+    client: TestClient[web.Request, web.Application] = TestClient(HostTestServer(app, host="127.0.0.1", port=port))
     await client.start_server()
     return HostClient(client, ct, deployment, f"http://127.0.0.1:{port}")

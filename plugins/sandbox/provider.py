@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from importlib.resources import files
 from typing import Any, ClassVar, TypeVar
 
+from pydantic import BaseModel
+
 from host import (
     Capabilities,
     CaptureMethod,
@@ -79,6 +81,7 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
     """``plugin: sandbox``. See the module docstring and ``SandboxSettings``."""
 
     Settings: ClassVar[type[ProviderSettings]] = SandboxSettings
+    payment_body: ClassVar[type[BaseModel] | None] = PaymentBody
     capabilities: ClassVar[Capabilities] = Capabilities(
         methods=frozenset(METHODS), webhooks=True, async_modifications=True)
 

@@ -35,7 +35,8 @@ async def _auth_error(resp: Any) -> tuple[str, str]:
 
 async def test_session_missing_unknown_expired(host: HostClient) -> None:
     post = host.client.post
-    assert await _auth_error(await post("/payments", json={})) == ("invalid_token", "Session is not active")
+    assert await _auth_error(await post("/payments", json={})) == \
+        ("access_denied", "This endpoint requires the X-Session-Id header.")
     assert await _auth_error(await post("/payments", json={}, headers={"X-Session-Id": "nope"})) == \
         ("invalid_token", "Session is not active")
     sid = host.session("ex")
@@ -150,3 +151,35 @@ async def test_jwks_is_cached(host: HostClient) -> None:
     for _ in range(3):
         assert (await _status(host, host.mc_jwt())).status == 200
     assert host.ct.stats().get("GET /.well-known/jwks.json") == 1
+
+
+def _b64(data: Any) -> str:
+    import base64
+    import json
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("header", [{"alg": "RS256", "kid": {"a": 1}}, {"alg": "RS256", "kid": ["k"]},
+                                    {"alg": "RS256", "kid": 7}, {"alg": {"x": 1}, "kid": "k"}, [1, 2], "text",
+                                    {"alg": "RS256", "kid": "k", "crit": 5}, {"alg": "RS256", "kid": "k" * 5000}])
+async def test_a_jwt_header_of_any_shape_is_401(host: HostClient, header: Any) -> None:
+    payload = _b64({"sub": "x", "exp": 9999999999})
+    assert (await _auth_error(await _status(host, f"{_b64(header)}.{payload}.c2ln")))[0] == "invalid_token"
+
+
+async def test_a_malformed_session_header_says_so(host: HostClient) -> None:
+    resp = await host.client.post("/payments", json={}, headers={"X-Session-Id": "not a session/../x"})
+    assert await _auth_error(resp) == (
+        "invalid_request", "The X-Session-Id header is not a session id (1 to 256 letters, digits, '-' or '_').")
+
+
+async def test_a_session_api_that_cannot_answer_is_503_not_inactive(host: HostClient) -> None:
+    sid = host.session("ex")
+    await host.client.get("/operations/config", headers={"X-Session-Id": sid})   # the token is cached
+    host.ct.emulator.inject_fault(r"/sessions/", 503, times=50)
+    resp = await host.client.get("/operations/config", headers={"X-Session-Id": sid})
+    body = await resp.json()
+    assert resp.status == 503, body
+    assert body["errors"][0]["code"] == "ServiceUnavailable" and "error" not in body
+    host.ct.emulator.clear_faults()
+    assert (await host.client.get("/operations/config", headers={"X-Session-Id": sid})).status == 200

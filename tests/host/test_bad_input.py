@@ -29,6 +29,8 @@ BAD_BODIES: list[tuple[str, bytes, str]] = [
     ("wrong-content-type", b"code=abc", "application/x-www-form-urlencoded"),
     ("oversized", b'{"x": "' + b"a" * (300 * 1024) + b'"}', "application/json"),
     ("binary", bytes(range(256)), "application/json"),
+    ("deeply-nested", b"[" * 100_000 + b"]" * 100_000, "application/json"),
+    ("deep-object", b'{"a":' * 30_000 + b"1" + b"}" * 30_000, "application/json"),
 ]
 
 
@@ -111,3 +113,17 @@ async def test_payment_intent_schema_errors_use_contract_codes(host: HostClient)
                                   json={"actions": [{"action": "explodePayment"}]})
     error = (await resp.json())["errors"][0]
     assert error["code"] == "InvalidField" and error["invalidValue"] == "explodePayment"
+
+
+async def test_deeply_nested_json_is_400_invalid_json_input_everywhere(host: HostClient) -> None:
+    """200 KB of brackets, under the body limit: the JSON reader must not recurse into a RecursionError."""
+    sessions = {"card": host.session("mock"), "giftcard": host.session("mock-giftcard-provider")}
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for endpoint in ["/payments", "/balance", "/redeem", "/operations/payment-intents/p-1",
+                     "/operations/transactions", "/webhooks/sandbox"]:
+        resp = await host.client.post(endpoint, data=deep, headers={
+            "Content-Type": "application/json", **_headers(host, endpoint, sessions)})
+        data = await resp.json()
+        assert resp.status == 400, (endpoint, data)
+        code = data["status"]["errors"][0]["code"] if endpoint == "/balance" else data["errors"][0]["code"]
+        assert code == ("GenericError" if endpoint == "/balance" else "InvalidJsonInput"), (endpoint, data)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 
-from host.commercetools.client import CommercetoolsClient, join_url
+from host.commercetools.client import CommercetoolsClient, CommercetoolsSettings, join_url
 from host.commercetools.payments import PaymentUpdate, TxDraft, apply_update
 from host.errors import (
     ConcurrentModificationError,
@@ -148,3 +149,42 @@ async def test_payment_methods_create_query_delete(ct_client: CommercetoolsClien
         await ct_client.delete_payment_method(created["id"], created["version"] + 1)
     await ct_client.delete_payment_method(created["id"], created["version"])
     assert await ct_client.query_payment_methods('customer(id="cust-9")') == []
+
+
+async def test_an_error_body_that_is_not_json_is_a_typed_error() -> None:
+    """The emulator always answers JSON; a proxy in front of commercetools (or aiohttp's own 400 for a
+    line too long) does not: a stub on loopback answers the shapes seen in the wild."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    async def token(_: web.Request) -> web.Response:
+        return web.json_response({"access_token": "t", "expires_in": 3600, "scope": "manage_project:pk"})
+
+    async def plain_400(_: web.Request) -> web.Response:
+        return web.Response(status=400, text="Bad Request\n\nGot more than 8190 bytes")
+
+    async def html_502(_: web.Request) -> web.Response:
+        return web.Response(status=502, text="<html>bad gateway</html>", content_type="text/html")
+
+    async def text_200(_: web.Request) -> web.Response:
+        return web.Response(text="not json")
+
+    stub = web.Application()
+    stub.router.add_post("/oauth/token", token)
+    stub.router.add_get("/pk/carts/{id}", plain_400)
+    stub.router.add_get("/pk/payments/{id}", html_502)
+    stub.router.add_post("/pk/payments/{id}", text_200)
+    async with TestServer(stub, host="127.0.0.1") as server, aiohttp.ClientSession() as http:
+        url = str(server.make_url("")).rstrip("/")
+        client = CommercetoolsClient(CommercetoolsSettings(
+            project_key="pk", client_id="c", client_secret="s", auth_url=url, api_url=url, session_url=url,
+            timeout=0.5), http)
+        with pytest.raises(UpstreamError) as info:
+            await client.get_cart("c-1")
+        assert (info.value.status, info.value.code) == (400, "General")
+        with pytest.raises(UpstreamError) as info:
+            await client.get_payment("p-1")
+        assert (info.value.status, info.value.code) == (502, "ServiceUnavailable")
+        with pytest.raises(UpstreamError) as info:
+            await client.update_payment("p-1", 1, [{"action": "setInterfaceId", "interfaceId": "x"}])
+        assert info.value.status == 502
