@@ -5,12 +5,15 @@ Middlewares, outermost first:
 1. stats  — counts every request under ``"METHOD /route/template"`` (``/_emulator`` excluded);
 2. errors — turns :class:`~emulator.errors.CtError`, aiohttp's 404/405 and any unexpected
    exception into commercetools-shaped JSON errors;
-3. faults — answers an injected fault before anything else runs (so nothing changes);
+3. faults — an injected fault (``emulator.faults``): an error before anything else runs (so nothing
+   changes), or after the handler (the write landed, the answer is lost); or an answer held past the
+   client's timeout;
 4. auth   — requires a bearer token with one of the route's scopes (see ``emulator.oauth``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -19,6 +22,7 @@ from . import carts, custom_objects, hooks, mc_jwt, oauth, payment_methods, paym
 from .config import EmulatorConfig
 from .core import Emulator
 from .errors import CtError, for_status
+from .faults import Strike
 from .routing import EMULATOR_KEY, SCOPES_KEY, Handler, Route, route_key
 
 logger = logging.getLogger(__name__)
@@ -34,6 +38,7 @@ ROUTES: list[Route] = [
     *custom_objects.ROUTES,
 ]
 _HOOKS_PREFIX = "/_emulator/"
+_late_writes: set[asyncio.Task[web.StreamResponse]] = set()   # held requests, whether or not the client waits
 
 
 def _template(request: web.Request) -> str | None:
@@ -80,11 +85,50 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 @web.middleware
 async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not request.path.startswith(_HOOKS_PREFIX):
-        status = request.app[EMULATOR_KEY].take_fault(request.method, request.path)
-        if status is not None:
-            raise for_status(status)
-    return await handler(request)
+    if request.path.startswith(_HOOKS_PREFIX):
+        return await handler(request)
+    strike = request.app[EMULATOR_KEY].faults.strike(request.method, request.path,
+                                                     request.headers.get("X-Correlation-ID"))
+    if strike is None:
+        return await handler(request)
+    if not strike.after:
+        if strike.delay:
+            return await _held(strike, request, handler)
+        assert strike.status is not None
+        raise for_status(strike.status)
+    return await _answer_lost(strike, request, handler)
+
+
+async def _held(strike: Strike, request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Handle the request only after ``strike.delay``. The client has given up by then, but, like
+    commercetools, the emulator finishes what it received: the write lands late."""
+    await request.read()
+
+    async def late() -> web.StreamResponse:
+        await asyncio.sleep(strike.delay)
+        try:
+            return await handler(request)
+        except CtError as exc:
+            return web.json_response(exc.body(), status=exc.status)
+
+    task = asyncio.create_task(late())
+    _late_writes.add(task)
+    task.add_done_callback(_late_writes.discard)
+    return await asyncio.shield(task)
+
+
+async def _answer_lost(strike: Strike, request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Handle the request (the write lands), then lose its answer: an error, or an answer held too long."""
+    try:
+        response: web.StreamResponse | CtError = await handler(request)
+    except CtError as exc:      # it failed on its own; that answer is lost all the same
+        response = exc
+    await asyncio.sleep(strike.delay)
+    if strike.status is not None:
+        raise for_status(strike.status)
+    if isinstance(response, CtError):
+        raise response
+    return response
 
 
 @web.middleware

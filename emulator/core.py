@@ -8,29 +8,18 @@ to move time forward instead of sleeping.
 from __future__ import annotations
 
 import copy
-import re
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import carts, oauth, sessions
 from .clock import iso
 from .config import EmulatorConfig
 from .errors import OAuthError
+from .faults import Faults, Rule
 from .fields import JsonObject
 from .store import CARTS, DATA_KINDS, PAYMENT_METHODS, PAYMENTS, Store
-
-
-@dataclass
-class Fault:
-    """The next ``remaining`` requests matching ``pattern`` (and ``method``) answer ``status``."""
-
-    pattern: re.Pattern[str]
-    status: int
-    remaining: int
-    method: str | None = None
 
 
 class Emulator:
@@ -40,7 +29,7 @@ class Emulator:
         self.config = config or EmulatorConfig()
         self.store = Store(self.config.sqlite_path)
         self.stats: Counter[str] = Counter()
-        self.faults: list[Fault] = []
+        self.faults = Faults()
         self.clock: Callable[[], float] = time.time
 
     def now(self) -> float:
@@ -114,12 +103,12 @@ class Emulator:
     # -- test hooks ------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Drop carts, sessions, payments, payment methods, stats and faults.
+        """Drop carts, sessions, payments, payment methods, stats, faults and their log.
 
         Clients and issued tokens are kept, so a host holding a cached token keeps working.
         """
         self.store.clear(DATA_KINDS)
-        self.faults.clear()
+        self.faults.reset()
         self.reset_stats()
 
     def reset_stats(self) -> None:
@@ -129,22 +118,19 @@ class Emulator:
     def inject_fault(self, path_regex: str, status: int, times: int = 1, method: str | None = None) -> None:
         """Answer the next ``times`` requests whose path matches ``path_regex`` (re.search) and
         whose method is ``method`` (any if None) with ``status``, changing nothing."""
-        self.faults.append(Fault(re.compile(path_regex), status, times, method.upper() if method else None))
+        self.faults.add(Rule(path_regex, method, (status,), times=times))
+
+    def inject_faults(self, path_regex: str, method: str | None = None, *, statuses: Sequence[int] = (500,),
+                      rate: float = 1.0, timeout_rate: float = 0.0, delay: float = 0.0, after: bool = False,
+                      times: int | None = None, seed: int | None = None) -> Rule:
+        """A fault rule (``emulator.faults``): matching requests fail with odds ``rate`` (a status of
+        ``statuses``) or ``timeout_rate`` (held ``delay`` s), before they are handled or, with ``after``,
+        once the write has landed. ``times`` None: until cleared."""
+        return self.faults.add(Rule(path_regex, method, statuses, rate, timeout_rate, delay, after, times, seed))
 
     def clear_faults(self) -> None:
-        """Forget every pending fault."""
+        """Forget every pending fault (the log of injected ones stays until ``reset``)."""
         self.faults.clear()
-
-    def take_fault(self, method: str, path: str) -> int | None:
-        """Consume one matching fault: the status to answer, or None."""
-        for fault in self.faults:
-            if fault.method not in (None, method) or not fault.pattern.search(path):
-                continue
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                self.faults.remove(fault)
-            return fault.status
-        return None
 
     def close(self) -> None:
         """Release the SQLite file."""
