@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from ruamel.yaml import YAML
@@ -67,6 +67,19 @@ class ServerConfig(_Model):
                                  gt=0)
     maxBodySize: int = Field(default=256 * 1024, gt=0)
     logFormat: str = "json"
+    workers: int = Field(default=0, ge=0)              # 0: one per usable core (docs/deploy.md)
+    shutdownTimeout: float = Field(default=25.0, gt=0)  # seconds in-flight requests get after SIGTERM
+    metricsPort: int | None = Field(default=None, ge=0, le=65535)  # Prometheus /metrics; None: off
+    metricsHost: str | None = None                     # default: ``host``
+
+
+class TracingConfig(_Model):
+    """OpenTelemetry traces (``pip install connector-host[otel]``); endpoint and headers come from the
+    standard ``OTEL_EXPORTER_OTLP_*`` variables."""
+
+    exporter: Literal["none", "otlp", "console"] = _env("OTEL_TRACES_EXPORTER", "none")
+    serviceName: str = _env("OTEL_SERVICE_NAME", "connector-host")
+    sampleRatio: float = Field(default=1.0, ge=0, le=1)
 
 
 class InstanceConfig(_Model):
@@ -81,6 +94,7 @@ class InstanceConfig(_Model):
 class ConnectorConfig(_Model):
     commercetools: CommercetoolsConfig = Field(default_factory=CommercetoolsConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    tracing: TracingConfig = Field(default_factory=TracingConfig)
     instances: dict[str, InstanceConfig]
 
     @field_validator("instances")
