@@ -162,21 +162,21 @@ def worker_main(spec: WorkerSpec, ready: Connection) -> None:
     from host.logs import setup_logging
 
     setup_logging(spec.log_format, spec.log_level)
-    loaded = load_config(spec.source)
-    server = loaded.config.server.model_copy(update={"host": spec.host, "port": spec.port})
-    deployment = Deployment(loaded.config.model_copy(update={"server": server}), loaded.instances,
-                            loaded.plugins, loaded.source)
-    telemetry.setup(deployment.config.tracing)
-    app = create_app(deployment)
-    app.on_startup.append(_freeze_startup_objects)
 
     def announce() -> None:
         ready.send_bytes(b"ready")
         ready.close()
 
     try:
+        loaded = load_config(spec.source)
+        server = loaded.config.server.model_copy(update={"host": spec.host, "port": spec.port})
+        deployment = Deployment(loaded.config.model_copy(update={"server": server}), loaded.instances,
+                                loaded.plugins, loaded.source)
+        telemetry.setup(deployment.config.tracing)
+        app = create_app(deployment)
+        app.on_startup.append(_freeze_startup_objects)
         asyncio.run(_run(app, server, reuse_port=True, stop_on=(signal.SIGTERM,), on_ready=announce))
-    except ConnectorError as exc:
+    except ConnectorError as exc:      # the supervisor stops on exit code 2, as serve does
         print(f"connector-host: {exc}", file=sys.stderr)
         sys.exit(2)
     finally:
