@@ -32,6 +32,7 @@ tests/judge/node_modules/.installed: tests/judge/package-lock.json
 	touch $@
 
 test: lint tests/judge/node_modules/.installed chromium
+	@command -v haproxy >/dev/null 2>&1 || test -x /usr/sbin/haproxy || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq haproxy >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq haproxy >/dev/null; }; } || { echo "make test: tests/deploy/test_topology.py needs HAProxy (the load balancer) and it could not be installed; run: sudo apt-get install haproxy" >&2; exit 1; }
 	$(PY) -m pytest -q
 	$(PY) -m pytest -q examples/bank_transfer
 

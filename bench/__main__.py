@@ -47,6 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scenarios", default=",".join(s.name for s in SCENARIOS),
                         help="comma-separated: " + ", ".join(BY_NAME))
     parser.add_argument("--no-scaling", action="store_true", help="skip the 1/10/100 instances runs")
+    parser.add_argument("--workers", default="1,2",
+                        help="worker counts to compare on POST /payments (`serve --workers N`); '' skips it")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto",
                         help="auto: wrk when installed, else the Python generator (bench.loadgen)")
     parser.add_argument("--profile", action="store_true", help="also sample the host with py-spy")
@@ -60,6 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.duration = args.duration or (3.0 if args.quick else 10.0)
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0)
     args.scenarios = [BY_NAME[name] for name in args.scenarios.split(",") if name]
+    args.workers = [int(n) for n in args.workers.split(",") if n]
     return args
 
 
@@ -120,7 +123,14 @@ def run(args: argparse.Namespace, env: Env, log: Callable[[str], None]) -> dict[
             counts = _rounds(args.repeat, {n: partial(measure, env, "host", BY_NAME[name], instances=n)
                                            for n in INSTANCE_COUNTS})
             scaling += [_summary(done, vs_1_runs=_paired(done, counts[1], "rps")) for done in counts.values()]
-    return {"scenarios": scenarios, "scaling": scaling}
+    workers: list[dict[str, Any]] = []
+    if args.workers:
+        log(f"workers {', '.join(map(str, args.workers))}: payments, the host unpinned beyond one worker")
+        counts = _rounds(args.repeat, {n: partial(measure, env, "host", BY_NAME["payments"], workers=n)
+                                       for n in args.workers})
+        one = counts.get(1) or counts[args.workers[0]]
+        workers = [_summary(done, vs_1_runs=_paired(done, one, "rps")) for done in counts.values()]
+    return {"scenarios": scenarios, "scaling": scaling, "workers": workers}
 
 
 def run_profiles(args: argparse.Namespace, env: Env, raw_dir: Path) -> dict[str, Any]:

@@ -75,14 +75,37 @@ class Proc:
         self.stop()
         raise RuntimeError(f"{self.name} did not start (exit {self.popen.returncode}):\n{tail}")
 
+    def tree(self) -> list[int]:
+        """This process and its live descendants (``serve --workers N`` runs N workers under a supervisor)."""
+        pids, i = [self.pid], 0
+        while i < len(pids):
+            try:
+                children = Path(f"/proc/{pids[i]}/task/{pids[i]}/children").read_text().split()
+            except OSError:
+                children = []
+            pids += [int(c) for c in children]
+            i += 1
+        return pids
+
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the process so far (``/proc/<pid>/stat``)."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / _CLK_TCK   # utime, stime (fields 14, 15)
+        """User + system CPU time so far of the process and its live descendants (``/proc/<pid>/stat``)."""
+        total = 0.0
+        for pid in self.tree():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / _CLK_TCK   # utime, stime (fields 14, 15)
+        return total
 
     def rss_mb(self) -> float:
-        pages = int(Path(f"/proc/{self.pid}/statm").read_text().split()[1])
-        return pages * _PAGE / 2**20
+        total = 0
+        for pid in self.tree():
+            try:
+                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+            except OSError:
+                continue
+        return total * _PAGE / 2**20
 
     def stop(self) -> None:
         if self.popen.poll() is None:

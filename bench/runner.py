@@ -75,11 +75,12 @@ class Measurement:
                 **self.extra}
 
 
-def server_argv(server: str, env: Env, scenario: Scenario, instances: int, port: int, gc_out: Path) -> list[str]:
+def server_argv(server: str, env: Env, scenario: Scenario, instances: int, port: int, gc_out: Path,
+                workers: int = 1) -> list[str]:
     """``python -m host serve ...`` or ``python -m bench.baseline ...``, run under ``bench.gcstats``."""
     if server == "host":
         config = write_config(env.workdir, env.stub_url, port, instances, scenario.mode)
-        module = ["host", "serve", "--config", str(config), "--log-level", env.log_level]
+        module = ["host", "serve", "--config", str(config), "--log-level", env.log_level, "--workers", str(workers)]
     else:
         module = ["bench.baseline", "--port", str(port), "--upstream", env.stub_url]
     return [sys.executable, "-m", "bench.gcstats", "--out", str(gc_out), "--", *module]
@@ -112,14 +113,20 @@ def check(base_url: str, request: Request, expect: str) -> None:
 
 
 def measure(env: Env, server: str, scenario: Scenario, *, instances: int = 1, target: int | None = None,
-            profile: Callable[[str, int, str, Request], dict[str, Any]] | None = None) -> Measurement:
-    """Measure ``server`` on ``scenario`` against instance ``target`` (default: the last one)."""
+            profile: Callable[[str, int, str, Request], dict[str, Any]] | None = None,
+            workers: int = 1) -> Measurement:
+    """Measure ``server`` on ``scenario`` against instance ``target`` (default: the last one).
+
+    With ``workers`` > 1 the host runs unpinned (its workers use both cores, beside the stub and the load
+    generator) and the GC is not timed (only the supervisor would be); CPU and RSS add up the process tree."""
     target = instances - 1 if target is None else target
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log = env.workdir / f"{server}-{scenario.name}-{instances}.log"
+    log = env.workdir / f"{server}-{scenario.name}-{instances}-{workers}.log"
     gc_out = env.workdir / f"{server}-gc.json"
-    with Proc(server, server_argv(server, env, scenario, instances, port, gc_out), SERVER_CPU, log) as proc:
+    timed_gc = workers == 1
+    argv = server_argv(server, env, scenario, instances, port, gc_out, workers)
+    with Proc(server, argv, SERVER_CPU if workers == 1 else None, log) as proc:
         proc.wait_ready(f"{base}/health")
         check(base, scenario.request(target), scenario.expect)
         time.sleep(0.5)
@@ -131,17 +138,20 @@ def measure(env: Env, server: str, scenario: Scenario, *, instances: int = 1, ta
 
         if env.warmup > 0:
             load(env.warmup)
-        _gc_window(proc, gc_out)
+        if timed_gc:
+            _gc_window(proc, gc_out)
         before, stub_before, stats_before = CpuSample.of(proc), CpuSample.of(env.stub), env.stub_stats()
         cores_before = core_ticks()
         result = load(env.duration)
         cores = core_busy(cores_before, core_ticks())
         after, stub_after, stats_after = CpuSample.of(proc), CpuSample.of(env.stub), env.stub_stats()
-        gc_stats = _gc_window(proc, gc_out)
-        gc_seconds = sum(gc_stats["seconds"])
         cpu = max(after.cpu - before.cpu, 1e-9)
-        extra: dict[str, Any] = {"cores_busy": cores, "gc": {**gc_stats, "share_of_cpu": round(gc_seconds / cpu, 3),
-                                        "us_per_request": round(gc_seconds / max(result.requests, 1) * 1e6, 1)}}
+        extra: dict[str, Any] = {"cores_busy": cores, "workers": workers}
+        if timed_gc:
+            gc_stats = _gc_window(proc, gc_out)
+            gc_seconds = sum(gc_stats["seconds"])
+            extra["gc"] = {**gc_stats, "share_of_cpu": round(gc_seconds / cpu, 3),
+                           "us_per_request": round(gc_seconds / max(result.requests, 1) * 1e6, 1)}
         if profile is not None:
             extra["profile"] = profile(f"{server}-{scenario.name}", proc.pid, base, scenario.request(target))
         rss_loaded = proc.rss_mb()

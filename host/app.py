@@ -16,6 +16,7 @@ import aiohttp
 from aiohttp import web
 
 from host import demo, openapi
+from host import health as readiness
 from host.auth import JwtAuth, OAuth2Auth, SessionAuth
 from host.commercetools.client import CommercetoolsClient, CommercetoolsSettings, join_url
 from host.commercetools.store import CustomObjectStore, container_for
@@ -23,6 +24,7 @@ from host.config import Deployment, ServerConfig
 from host.errors import PluginError
 from host.flows import reconcile
 from host.handlers import enablers, giftcards, intents, operations, payments, webhooks
+from host.instrument import instrument_provider, observe, outbound_trace_config
 from host.keys import CT, DEPLOYMENT, EMULATOR_URL, HTTP, JWT, OAUTH, ROUTER, SESSION_AUTH
 from host.middleware import MIDDLEWARES, server_header
 from host.providers import Provider, ProviderContext
@@ -50,6 +52,7 @@ def _bind(deployment: Deployment, base_url: str) -> dict[str, Bound[Provider]]:
                                   methods=inst.methods, capture_method=inst.capture_method,
                                   base_url=base_url, logger=logging.getLogger(f"plugins.{inst.id}"))
         provider = cls(inst.settings, context)
+        instrument_provider(provider, inst.id)
         bound[inst.id] = Bound(inst.id, inst.payment_interface, inst.methods, provider, inst.entry.name,
                                inst.entry.plugin.distribution, inst.entry.plugin.version,
                                inst.capture_method, inst.enabled)
@@ -58,7 +61,7 @@ def _bind(deployment: Deployment, base_url: str) -> dict[str, Bound[Provider]]:
 
 async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
     connector = aiohttp.TCPConnector(limit=200, limit_per_host=100, keepalive_timeout=30)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with aiohttp.ClientSession(connector=connector, trace_configs=[outbound_trace_config(app)]) as session:
         app[HTTP] = session
         for bound in app[ROUTER].by_id.values():
             bound.provider.context.http = session
@@ -135,7 +138,7 @@ async def health(request: web.Request) -> web.Response:
 def create_app(deployment: Deployment) -> web.Application:
     """Build the application for a validated deployment (see ``host.config.load_config``)."""
     server = deployment.config.server
-    app = web.Application(middlewares=MIDDLEWARES, client_max_size=server.maxBodySize)
+    app = web.Application(middlewares=(observe, *MIDDLEWARES), client_max_size=server.maxBodySize)
     app.on_response_prepare.append(server_header)
     app[DEPLOYMENT] = deployment
     bound = _bind(deployment, public_url(server))
@@ -146,6 +149,7 @@ def create_app(deployment: Deployment) -> web.Application:
     app.cleanup_ctx.append(_commercetools_ctx)
     app.cleanup_ctx.append(_providers_ctx)
     app.cleanup_ctx.append(_reconciler_ctx)
+    readiness.setup(app)   # after every other cleanup_ctx: ready once all of them started
     app.router.add_get("/health", health)
     payments.setup(app)
     intents.setup(app)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -16,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from host import reconcile_cli
 from host._version import HOST_API_VERSION, __version__
@@ -30,9 +28,8 @@ def _load(args: argparse.Namespace) -> Deployment:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from host.app import create_app, public_url
     from host.logs import setup_logging
-    from host.server import run
+    from host.workers import serve
 
     deployment = _load(args)
     server = deployment.config.server
@@ -46,21 +43,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                 deployment.instances, deployment.plugins, deployment.source)
         server = deployment.config.server
     setup_logging(server.logFormat, args.log_level)
-    app = create_app(deployment)
-    app.on_startup.append(_freeze_startup_objects)
-    print(f"connector-host {__version__} serving {deployment.source} on http://{server.host}:{server.port} "
-          f"({len(deployment.instances)} instance(s))", file=sys.stderr)
-    if deployment.config.commercetools.embedded:
-        print(f"demo checkout: {public_url(server)}/demo/", file=sys.stderr)
-    run(app, host=server.host, port=server.port)
-    return 0
-
-
-async def _freeze_startup_objects(app: web.Application) -> None:
-    """Move everything start-up created (modules, SDKs, settings) out of the cyclic GC's sight: a full
-    collection then walks only what requests create (docs/benchmarks.md, "Profile")."""
-    gc.collect()
-    gc.freeze()
+    return serve(deployment, workers=args.workers, log_level=args.log_level)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -171,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--log-level", default="INFO")
+    serve.add_argument("--workers", type=int, help="processes serving the port; 0: one per usable core (default: "
+                       "server.workers; always 1 with commercetools.embedded)")
     serve.set_defaults(func=cmd_serve)
     with_config(sub.add_parser("check", help="validate connector.yaml and print the routing table")).set_defaults(
         func=cmd_check)

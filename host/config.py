@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from ruamel.yaml import YAML
@@ -75,6 +75,10 @@ class ServerConfig(_Model):
     keepAliveTimeout: float = Field(default=75.0, gt=0)
     maxConnections: int = Field(default=1000, gt=0)
     maxHeaderSize: int = Field(default=8190, ge=1024, le=65536)
+    workers: int = Field(default=0, ge=0)              # 0: one per usable core (docs/deploy.md)
+    shutdownTimeout: float = Field(default=25.0, gt=0)  # seconds in-flight requests get after SIGTERM
+    metricsPort: int | None = Field(default=None, ge=0, le=65535)  # Prometheus /metrics; None: off
+    metricsHost: str | None = None                     # default: ``host``
 
 
 class ReconcilerConfig(_Model):
@@ -83,6 +87,15 @@ class ReconcilerConfig(_Model):
     interval: float = Field(default=60.0, ge=0, description="seconds between in-process passes; 0: none")
     horizon: float = Field(default=300.0, gt=0, description="seconds an attempt may stay undecided")
     batch: int = Field(default=100, gt=0, le=500, description="Payments looked at per pass")
+
+
+class TracingConfig(_Model):
+    """OpenTelemetry traces (``pip install connector-host[otel]``); endpoint and headers come from the
+    standard ``OTEL_EXPORTER_OTLP_*`` variables."""
+
+    exporter: Literal["none", "otlp", "console"] = _env("OTEL_TRACES_EXPORTER", "none")
+    serviceName: str = _env("OTEL_SERVICE_NAME", "connector-host")
+    sampleRatio: float = Field(default=1.0, ge=0, le=1)
 
 
 class InstanceConfig(_Model):
@@ -98,6 +111,7 @@ class ConnectorConfig(_Model):
     commercetools: CommercetoolsConfig = Field(default_factory=CommercetoolsConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
     reconciler: ReconcilerConfig = Field(default_factory=ReconcilerConfig)
+    tracing: TracingConfig = Field(default_factory=TracingConfig)
     instances: dict[str, InstanceConfig]
 
     @field_validator("instances")

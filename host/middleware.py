@@ -99,11 +99,21 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return web.json_response({"message": message, "statusCode": exc.status,
                                   "errors": [{"code": code, "message": message}]}, status=exc.status,
                                  headers={k: v for k, v in exc.headers.items() if k == "Allow"})
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, ConnectionResetError) and _client_gone(request):
+            # the client hung up mid-request (the end of a load run, a closed tab): nothing is broken and
+            # nobody is left to answer; the access log records 499
+            logger.debug("%s %s: the client closed the connection", request.method, request.path)
+            return web.Response(status=499)
         logger.exception("unexpected error in %s %s", request.method, request.path)
         body = {"message": "Internal server error.", "statusCode": 500,
                 "errors": [{"code": "General", "message": "Internal server error."}]}
         return web.json_response(body, status=500)
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 MIDDLEWARES = (correlation_middleware, cors_middleware, error_middleware)

@@ -44,7 +44,7 @@ _SECURITY = {
 _STATIC_MODELS: tuple[type[BaseModel], ...] = (
     IntentBody, TransactionBody, BalanceBody, RedeemBody, r.ErrorEnvelope, r.AuthErrorEnvelope,
     r.GiftCardErrorBody, r.Health, r.PaymentResponse, r.Outcome, r.TransactionResponse, r.BalanceResponse,
-    r.RedeemResponse, r.StatusResponse, r.PaymentComponents, r.PublicConfig)
+    r.RedeemResponse, r.StatusResponse, r.PaymentComponents, r.PublicConfig, r.Ready)
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 _PAYMENT_LINK = {"refundOrCapture": {"operationId": "paymentIntent",
                                      "parameters": {"paymentId": "$response.body#/paymentReference"}}}
@@ -132,6 +132,10 @@ class _Builder:
     def standard(self) -> None:
         ref, op, add = self.ref, self.op, self.add
         add("GET", "/health", op("health", "Liveness", ("200", ref(r.Health)), upstream=False))
+        ready = op("ready", "Readiness: commercetools reachable, every instance started", ("200", ref(r.Ready)),
+                   upstream=False)
+        ready["responses"]["503"] = {"description": "Not ready (reasons)", "content": _json(ref(r.Ready))}
+        add("GET", "/ready", ready)
         add("GET", "/openapi.json", op("openapi", "This document", ("200", {"type": "object"}), upstream=False))
         add("GET", "/operations/config", op("config", "The session's instance's public configuration",
                                             ("200", ref(r.PublicConfig)), auth="session"))

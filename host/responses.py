@@ -56,6 +56,15 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
+class Ready(_Open):
+    """``GET /ready``: 200 ready, 503 not ready, the same shape (``host.health``)."""
+
+    status: Literal["ready", "not ready"]
+    reasons: list[str]
+    commercetools: dict[str, Any]
+    instances: dict[str, str]
+
+
 class PaymentResponse(_Open):
     """``POST /payments``: the Payment id, plus whatever public fields the provider adds."""
 

@@ -14,6 +14,7 @@ from host.config import INSTANCE_ID
 from host.errors import InvalidFieldError, InvalidOperationError, ResourceNotFoundError
 from host.models import CaptureMethod
 from host.providers import GiftCardProvider, PaymentProvider, Provider
+from host.scope import note_instance
 
 Kind = Literal["payment", "giftcard"]
 P = TypeVar("P", bound=Provider, covariant=True)
@@ -81,6 +82,7 @@ class Router:
 
     @staticmethod
     def _check(bound: Bound[Provider], kind: Kind | None) -> Bound[Provider]:
+        note_instance(bound.id)   # metrics and traces label the request with it, refused or not
         if not bound.enabled:
             raise InvalidOperationError(f"The payment integration '{bound.payment_interface}' is disabled.")
         if kind is not None and bound.provider.kind != kind:

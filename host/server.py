@@ -14,15 +14,14 @@ aiohttp runs the application only for a request it could parse; what happens bef
 - ``server.keepAliveTimeout``: an idle keep-alive connection is closed.
 - ``server.maxConnections``: open connections of this process; one more is answered 503 and closed.
 
-``HostRunner`` stands in for ``web.AppRunner`` (``connector-host serve`` and ``host.testing`` both use it)
-and ``run`` for ``web.run_app``. aiohttp has no public hook for its protocol class, so ``HostServer``
+``HostRunner`` stands in for ``web.AppRunner`` (``connector-host serve``, through ``host.workers``, and
+``host.testing`` both use it). aiohttp has no public hook for its protocol class, so ``HostServer``
 builds ``HostRequestHandler``s itself; the tests check every limit over real sockets.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -191,19 +190,3 @@ class HostRunner(web.AppRunner):
 
     async def _make_server(self) -> web.Server:
         return HostServer(await super()._make_server(), self.limits)
-
-
-def run(app: web.Application, *, host: str, port: int, reuse_port: bool | None = None) -> None:
-    """Serve ``app`` until SIGINT or SIGTERM, as ``web.run_app`` does, through ``HostRunner``."""
-
-    async def serve() -> None:
-        runner = HostRunner(app, handle_signals=True, access_log=None)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
-            await asyncio.Event().wait()
-        finally:
-            await runner.cleanup()
-
-    with contextlib.suppress(web.GracefulExit, KeyboardInterrupt):
-        asyncio.run(serve())

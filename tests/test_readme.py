@@ -38,8 +38,8 @@ def _json_documents(text: str) -> list[dict]:  # type: ignore[type-arg]
 
 
 def test_readme_walkthrough_works_by_copy_paste(tmp_path: Path) -> None:
-    port, ct_port = _free_port(), _free_port()
-    env = {**os.environ, "PORT": str(port), "CT_EMULATOR_PORT": str(ct_port),
+    port, ct_port, metrics_port = _free_port(), _free_port(), _free_port()
+    env = {**os.environ, "PORT": str(port), "CT_EMULATOR_PORT": str(ct_port), "METRICS_PORT": str(metrics_port),
            "CTP_JWT_ISSUER": f"http://127.0.0.1:{ct_port}/mc", "CONNECTOR_HOST_BLOCK_PLUGINS": ""}
     env.pop("CONNECTOR_CONFIG", None)
     venv_bin = Path(sys.executable).parent
@@ -58,17 +58,25 @@ def test_readme_walkthrough_works_by_copy_paste(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "the host did not start"
                 time.sleep(0.1)
         script = _blocks().replace("localhost:8080", f"localhost:{port}").replace(
-            ".venv/bin/", f"{venv_bin}/")
+            "localhost:9464", f"localhost:{metrics_port}").replace(".venv/bin/", f"{venv_bin}/")
         # the demo commands find the stand-in through connector.yaml, which reads CT_EMULATOR_PORT
         result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=60, check=False)
         assert result.returncode == 0, result.stderr
-        docs = _json_documents(result.stdout)
+        responses, _, metrics = result.stdout.partition("connector_host_requests_total")
+        docs = _json_documents(responses)
         assert docs[0].get("storedPaymentMethodsConfig") == {"isEnabled": False}          # config
         assert docs[1] == {"outcome": "approved"} and docs[2] == {"outcome": "approved"}  # capture, refund
         assert docs[3]["status"] == "OK"                                                   # status
         assert docs[4] == {"status": {"state": "Valid"}, "amount": {"centAmount": 5000, "currencyCode": "EUR"}}
         assert docs[5]["result"] == "Success"
+        counted = {line.rpartition(" ")[0]: float(line.rpartition(" ")[2])
+                   for line in ("connector_host_requests_total" + metrics).splitlines()}
+        by_instance = {(k.split('instance_id="')[1].split('"')[0], k.split('route="')[1].split('"')[0]): v
+                       for k, v in counted.items() if 'status="200"' in k}
+        assert by_instance == {("sandbox", "/operations/config"): 1, ("sandbox", "/payments"): 1,
+                               ("sandbox", "/operations/payment-intents/{paymentId}"): 2,
+                               ("giftcards", "/balance"): 1, ("giftcards", "/redeem"): 1}
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -1,0 +1,195 @@
+"""``connector-host serve``: the host in this process, or a supervisor and N worker processes on one port.
+
+- One worker: the host runs in this process. This is always the case with ``commercetools.embedded``,
+  whose stand-in keeps its data in this process's memory (so do the sandbox PSPs): a second process
+  would see another commercetools.
+- N workers: this process supervises (``host.supervisor``). It checks the port is free, starts N
+  processes (multiprocessing, spawn), each loading connector.yaml itself and listening on the same port
+  with ``SO_REUSEPORT``, so the kernel spreads connections across them. It serves ``/metrics`` for all of
+  them (prometheus_client multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR`` is set before any worker
+  starts), starts a new worker when one dies, and gives up when one fails on its own while starting
+  (exit code > 0: the next would too) or more than five die within a minute.
+- SIGTERM (or SIGINT) stops gracefully: every serving process stops accepting, lets the requests in
+  flight finish within ``server.shutdownTimeout``, then closes its upstream sessions (``cleanup_ctx``).
+  The supervisor forwards SIGTERM and waits that long plus a margin; a second signal kills at once.
+
+prometheus_client picks its storage when it is imported, so this module imports ``host.app`` and
+``host.metrics`` only inside functions, after the multiprocess directory is settled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from host._version import __version__
+from host.config import Deployment, ServerConfig, load_config
+from host.errors import ConnectorError
+from host.server import HostRunner
+
+if TYPE_CHECKING:
+    from host.metrics import MetricsServer
+
+logger = logging.getLogger(__name__)
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (taskset and cpusets included; CPU quotas are not visible)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def worker_count(deployment: Deployment, requested: int | None) -> int:
+    if requested is not None and requested < 0:
+        raise ConnectorError(f"--workers must be 0 (one per core) or more, not {requested}")
+    count = requested or deployment.config.server.workers or usable_cores()
+    if count > 1 and deployment.config.commercetools.embedded:
+        log = logger.warning if (requested or deployment.config.server.workers) else logger.info
+        log("commercetools.embedded keeps the stand-in's data in this process: serving with 1 worker, not %d "
+            "(run the stand-in on its own, `python -m emulator`, to use more)", count)
+        return 1
+    return count
+
+
+def serve(deployment: Deployment, *, workers: int | None, log_level: str) -> int:
+    """Serve ``deployment`` until SIGTERM/SIGINT; returns the exit code."""
+    count = worker_count(deployment, workers)
+    server = deployment.config.server
+    print(f"connector-host {__version__} serving {deployment.source} on http://{server.host}:{server.port} "
+          f"({len(deployment.instances)} instance(s), {count} worker(s))", file=sys.stderr)
+    if deployment.config.commercetools.embedded:
+        from host.app import public_url
+
+        print(f"demo checkout: {public_url(server)}/demo/", file=sys.stderr)
+    if count == 1:
+        directory = os.environ.get(MULTIPROC_ENV)
+        if directory:   # an operator's multiprocess directory: start from an empty one, as the library wants
+            empty_multiprocess_dir(Path(directory))
+        return _serve_here(deployment)
+    from host.supervisor import Supervisor
+
+    return Supervisor(deployment, count, log_level).run()
+
+
+# -- one serving process ----------------------------------------------------------------------------
+
+async def _freeze_startup_objects(app: web.Application) -> None:
+    """Move everything start-up created (modules, SDKs, settings) out of the cyclic GC's sight: a full
+    collection then walks only what requests create (docs/benchmarks.md, "Profile")."""
+    gc.collect()
+    gc.freeze()
+
+
+async def _run(app: web.Application, server: ServerConfig, *, reuse_port: bool, stop_on: Iterable[signal.Signals],
+               on_ready: Callable[[], None] | None = None) -> None:
+    runner = HostRunner(app, access_log=None, handle_signals=False, shutdown_timeout=server.shutdownTimeout)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, server.host, server.port, reuse_port=reuse_port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise ConnectorError(f"cannot listen on {server.host}:{server.port}: {exc.strerror}") from None
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in stop_on:
+            loop.add_signal_handler(sig, stop.set)
+        if on_ready is not None:
+            on_ready()
+        await stop.wait()
+        logger.info("stopping: no new connections, requests in flight get up to %g s", server.shutdownTimeout)
+    finally:
+        await runner.cleanup()
+
+
+def start_metrics(server: ServerConfig) -> MetricsServer | None:
+    if server.metricsPort is None:
+        return None
+    from host.metrics import serve_metrics
+
+    host = server.metricsHost or server.host
+    try:
+        metrics = serve_metrics(host, server.metricsPort)
+    except OSError as exc:
+        raise ConnectorError(f"cannot serve metrics on {host}:{server.metricsPort}: {exc.strerror}") from None
+    logger.info("metrics on http://%s:%d/metrics", host, metrics.port)
+    return metrics
+
+
+def _serve_here(deployment: Deployment) -> int:
+    from host import telemetry
+    from host.app import create_app
+
+    server = deployment.config.server
+    telemetry.setup(deployment.config.tracing)
+    metrics = start_metrics(server)
+    try:
+        app = create_app(deployment)
+        app.on_startup.append(_freeze_startup_objects)
+        asyncio.run(_run(app, server, reuse_port=False, stop_on=(signal.SIGINT, signal.SIGTERM)))
+    finally:
+        if metrics is not None:
+            metrics.close()
+        telemetry.shutdown()
+    return 0
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker process needs to build the same host as its siblings (it re-reads connector.yaml)."""
+
+    source: str
+    host: str
+    port: int
+    log_format: str
+    log_level: str
+
+
+def worker_main(spec: WorkerSpec, ready: Connection) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C reaches the whole group: the supervisor decides
+    from host import telemetry
+    from host.app import create_app
+    from host.logs import setup_logging
+
+    setup_logging(spec.log_format, spec.log_level)
+
+    def announce() -> None:
+        ready.send_bytes(b"ready")
+        ready.close()
+
+    try:
+        loaded = load_config(spec.source)
+        server = loaded.config.server.model_copy(update={"host": spec.host, "port": spec.port})
+        deployment = Deployment(loaded.config.model_copy(update={"server": server}), loaded.instances,
+                                loaded.plugins, loaded.source)
+        telemetry.setup(deployment.config.tracing)
+        app = create_app(deployment)
+        app.on_startup.append(_freeze_startup_objects)
+        asyncio.run(_run(app, server, reuse_port=True, stop_on=(signal.SIGTERM,), on_ready=announce))
+    except ConnectorError as exc:      # the supervisor stops on exit code 2, as serve does
+        print(f"connector-host: {exc}", file=sys.stderr)
+        sys.exit(2)
+    finally:
+        telemetry.shutdown()
+
+
+def empty_multiprocess_dir(directory: Path) -> None:
+    """Remove an earlier run's metric files (the library wants an empty directory at start)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
