@@ -25,7 +25,7 @@ CT_TIMEOUT = 1.0          # commercetools.timeout of the hosts: seconds per call
 HELD = 1.5                # a held commercetools answer comes after the host gave up
 HORIZON = 3.0             # reconciler.horizon
 CARD, GIFT = "fm-card", "fm-giftcard"
-GIFT_CODE = "FM-GIFT"
+GIFT_CODE, GIFT_BALANCE = "FM-GIFT", 15_000   # about half what the redeems ask for, over both hosts
 _LOST = "lost_rate" in SandboxSettings.model_fields     # the PSP acts and its answer is lost
 
 
@@ -33,7 +33,7 @@ def instances(seed: int | None) -> str:
     """The card sandbox (async: captures, cancels and refunds answer ``received`` and a signed webhook
     follows) and the gift-card sandbox; with PSP faults at 20% when ``seed`` is given."""
     card = {"mode": "async", "webhookDelay": 0.2}
-    gift: dict[str, Any] = {"cards": {GIFT_CODE: {"balance": 100_000_000, "currency": "EUR"}}}
+    gift: dict[str, Any] = {"cards": {GIFT_CODE: {"balance": GIFT_BALANCE, "currency": "EUR"}}}
     if seed is not None:
         card |= {"errorRate": 0.07, "timeoutRate": 0.07, "lostRate": 0.06, "timeout": 0.3, "seed": seed} if _LOST \
             else {"errorRate": 0.1, "timeoutRate": 0.1, "timeout": 0.3, "seed": seed}

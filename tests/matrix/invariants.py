@@ -52,6 +52,7 @@ class World:
     answers: Sequence[Answer] = ()
     injected: frozenset[str] = frozenset()             # correlation ids of requests a commercetools fault hit
     books: Sequence[Json] | None = None                # the PSP's movements; None: it keeps no shared books
+    gift_card: tuple[str, int] | None = None           # the paymentInterface of one gift card's Payments, its balance
     by_id: dict[str, Json] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -152,6 +153,19 @@ def one_authorization_per_cart(world: World) -> Iterator[Violation]:
             yield Violation("no cart paid above its total", cart["id"], f"paid {paid} > total {cart_total}")
 
 
+def gift_card_balance(world: World) -> Iterator[Violation]:
+    """Every gift-card Payment of ``world.gift_card``'s interface spends the one card: together, no more than
+    its balance (a refund gives back)."""
+    if world.gift_card is None:
+        return
+    interface, balance = world.gift_card
+    mine = [p for p in world.payments if (p.get("paymentMethodInfo") or {}).get("paymentInterface") == interface]
+    spent = sum(total(p, "Charge") - total(p, "Refund") for p in mine)
+    if spent > balance:
+        yield Violation("no gift card spent above its balance", interface,
+                        f"{len(mine)} Payments spent {spent} of a balance of {balance}")
+
+
 def orphans(world: World) -> Iterator[Violation]:
     attached = {ref["id"] for cart in world.carts for ref in (cart.get("paymentInfo") or {}).get("payments") or []}
     for p in world.payments:
@@ -203,10 +217,11 @@ def _told(a: Answer) -> bool | None:
 
 CHECKS: Sequence[Callable[[World], Iterator[Violation]]] = (
     over_capture, over_refund, duplicates, stale_initial, unrecorded_psp_movements, one_authorization_per_cart,
-    orphans, server_errors, told_is_recorded)
+    gift_card_balance, orphans, server_errors, told_is_recorded)
 NAMES = ("no over-capture", "no over-refund", "no duplicate transaction", "no Initial older than the horizon",
          "no PSP authorization without its Payment", "at most one successful authorization per cart",
-         "no cart paid above its total", "no orphan Payment", "no 5xx outside the injected faults",
+         "no cart paid above its total", "no gift card spent above its balance",
+         "no orphan Payment", "no 5xx outside the injected faults",
          "every answer is what commercetools records")
 
 

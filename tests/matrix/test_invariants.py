@@ -18,9 +18,9 @@ def tx(type_: str, state: str, cents: int, key: str | None = None, ref: str | No
             "interfaceId": key, "interactionId": ref, "timestamp": at}
 
 
-def payment(pid: str, *txs: dict[str, Any], planned: int = 5000) -> dict[str, Any]:
+def payment(pid: str, *txs: dict[str, Any], planned: int = 5000, interface: str = "card") -> dict[str, Any]:
     return {"id": pid, "createdAt": OLD, "amountPlanned": {"centAmount": planned, "currencyCode": "EUR"},
-            "transactions": list(txs)}
+            "paymentMethodInfo": {"paymentInterface": interface}, "transactions": list(txs)}
 
 
 def cart(cid: str, *pids: str, total: int = 5000) -> dict[str, Any]:
@@ -32,7 +32,7 @@ SOUND = [
     payment("p1", tx("Authorization", "Success", 5000, "c:create:1", "a-1"),
             tx("Charge", "Success", 3000, "c:capture:1", "c-1"), tx("Charge", "Failure", 2000, "c:capture:2"),
             tx("Refund", "Pending", 3000, "c:refund:1", "r-1"), tx("Charge", "Initial", 2000, "c:capture:3", at=NEW)),
-    payment("p2", tx("Charge", "Success", 2000, "g:redeem:2", "gift-1"), planned=2000),
+    payment("p2", tx("Charge", "Success", 2000, "g:redeem:2", "gift-1"), planned=2000, interface="gift"),
     payment("p3", tx("Authorization", "Failure", 5000, "c:create:3")),       # not attached, decided Failure
 ]
 CARTS = [cart("cart1", "p1"), cart("cart2", "p2", total=9000)]
@@ -47,7 +47,7 @@ ANSWERS = [Answer("op-1", "capture", 200, {"outcome": "approved"}, "p1", "c:capt
 
 def world(payments: list[dict[str, Any]] = SOUND, carts: list[dict[str, Any]] = CARTS,
           answers: list[Answer] = ANSWERS, books: list[dict[str, Any]] | None = BOOKS) -> World:
-    return World(payments, carts, CUTOFF, answers, frozenset({"op-3"}), books)
+    return World(payments, carts, CUTOFF, answers, frozenset({"op-3"}), books, ("gift", 5000))
 
 
 def test_a_sound_project_passes() -> None:
@@ -80,6 +80,10 @@ def _broken(name: str, w: World) -> list[str]:
     ("no cart paid above its total", [payment("p1", tx("Charge", "Success", 3000), planned=3000),
                                       payment("p2", tx("Authorization", "Success", 2500), planned=2500)],
      [cart("c", "p1", "p2")]),
+    ("no gift card spent above its balance", [
+        payment("p1", tx("Charge", "Success", 3000), planned=3000, interface="gift"),
+        payment("p2", tx("Charge", "Success", 2500), tx("Refund", "Failure", 2500), planned=2500, interface="gift")],
+     [cart("c", "p1"), cart("d", "p2")]),
     ("no orphan Payment", [payment("p1", tx("Authorization", "Initial", 5000, at=NEW))], []),
     ("no orphan Payment", [payment("p1")], []),
 ])
