@@ -156,15 +156,20 @@ class _Builder:
             auth="oauth2", body=ref(TransactionBody),
             links={"refundOrCapture": {"operationId": "paymentIntent",
                                        "parameters": {"paymentId": "$response.body#/paymentId"}}}))
-        add("POST", "/payments", op("createPayment", "Create and authorize a Payment for the session's cart",
-                                    ("200", ref(r.PaymentResponse)), auth="session", body=self.payment_body(),
-                                    links=_PAYMENT_LINK))
+        pay = op("createPayment", "Create and authorize a Payment for the session's cart",
+                 ("200", ref(r.PaymentResponse)), auth="session", body=self.payment_body(), links=_PAYMENT_LINK)
+        pay["responses"]["202"] = {"description": "The PSP answered; its outcome is not in commercetools yet "
+                                                  "(the reconciler records it): outcome pending",
+                                   "content": _json(ref(r.PaymentResponse))}
+        add("POST", "/payments", pay)
         gift = ref(r.GiftCardErrorBody)
         add("POST", "/balance", op("balance", "A gift card's balance", ("200", ref(r.BalanceResponse)),
                                    auth="session", body=ref(BalanceBody), client_errors=gift))
-        add("POST", "/redeem", op("redeem", "Redeem a gift card", ("200", ref(r.RedeemResponse)), auth="session",
-                                  body=ref(RedeemBody), client_errors={"anyOf": [gift, ref(r.ErrorEnvelope)]},
-                                  links=_PAYMENT_LINK))
+        redeem = op("redeem", "Redeem a gift card", ("200", ref(r.RedeemResponse)), auth="session",
+                    body=ref(RedeemBody), client_errors={"anyOf": [gift, ref(r.ErrorEnvelope)]}, links=_PAYMENT_LINK)
+        redeem["responses"]["202"] = {"description": "Redeemed at the provider, not in commercetools yet: result "
+                                                     "Initial", "content": _json(ref(r.RedeemResponse))}
+        add("POST", "/redeem", redeem)
 
     def plugins(self) -> None:
         instances = [b.id for b in self.app[ROUTER].enabled]

@@ -95,7 +95,7 @@ class BalanceResponse(BaseModel):
 
 
 class RedeemResponse(BaseModel):
-    result: Literal["Success", "Failure"]
+    result: Literal["Success", "Failure", "Initial"]   # Initial: redeemed, not yet recorded (202)
     paymentReference: str
     redemptionId: str | None
 

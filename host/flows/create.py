@@ -32,6 +32,7 @@ from host.commercetools.payments import PaymentUpdate, TxDraft, apply_update, no
 from host.commercetools.versioned import retry_on_conflict
 from host.commercetools.views import CartView
 from host.errors import ApiError, PaymentInProgressError
+from host.flows import durable
 from host.flows.rules import counts_as_paid, in_flight, open_amount
 from host.models import Money, PaymentResult, PaymentView, TransactionResult, TxState, TxType
 
@@ -190,17 +191,22 @@ async def settle(ct: CommercetoolsClient, attempt: Attempt, results: tuple[Trans
 
 
 async def run(ct: CommercetoolsClient, attempt: Attempt,
-              call: Callable[[], Awaitable[PaymentResult]]) -> tuple[PaymentResult, PaymentView]:
+              call: Callable[[], Awaitable[PaymentResult]]) -> tuple[PaymentResult, PaymentView | None]:
     """Call the PSP for ``attempt`` and settle it. A definite refusal (a 4xx from the provider) marks the
     reservation ``Failure``; an unknown outcome (5xx, timeout, crash) leaves it ``Initial`` for the
-    PSP's webhook or reconciliation: its amount stays blocked, never paid twice."""
+    PSP's webhook or reconciliation: its amount stays blocked, never paid twice. The outcome's write is
+    repeated within the commercetools budget (``host.flows.durable``); the Payment is None when it did not
+    land (the outcome is then pending, for the reconciler to record)."""
     try:
         result = await call()
     except ApiError as exc:
         if exc.status < 500:
             await refuse(ct, attempt)
         raise
-    return result, await settle(ct, attempt, result.transactions, result.psp_reference, result.method)
+    recorded = await durable.record(
+        lambda: settle(ct, attempt, result.transactions, result.psp_reference, result.method),
+        budget=ct.settings.timeout, what=f"the outcome of {attempt.key}")
+    return result, recorded
 
 
 def replay_state(payment: PaymentView, tx_type: TxType) -> TxState:

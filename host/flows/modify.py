@@ -10,7 +10,9 @@
 4. **Settle** the reservation with the outcome (``Success``/``Pending``/``Failure`` + the PSP reference).
 
 An ``Idempotency-Key`` makes the attempt key stable: a replay answers the recorded outcome without a
-PSP call; a replay of an attempt whose outcome is unknown calls the PSP again with the same key.
+PSP call; a replay of an attempt whose outcome is unknown calls the PSP again with the same key. If the
+outcome cannot be written within the commercetools budget, an approval is answered ``received``: it is
+done at the PSP and the reconciler records it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from host.commercetools.client import CommercetoolsClient
 from host.commercetools.payments import PaymentUpdate, TxDraft, apply_update, build_actions
 from host.commercetools.versioned import retry_on_conflict
 from host.errors import ApiError, NotSupportedError, ReservationMissingError
+from host.flows import durable
 from host.flows.rules import OPERATION, TX_TYPE, Modification, plan
 from host.models import ModificationRequest, ModificationResult, Money, Operation, Outcome, PaymentView, TxState
 from host.providers import Capabilities, GiftCardProvider, PaymentProvider, Provider
@@ -92,11 +95,15 @@ async def modify(ct: CommercetoolsClient, router: Router, payment_id: str, comma
         result = await _call(bound, command.requested, request)
     except ApiError as exc:
         if exc.status < 500:
-            await refuse(ct, reserved)
+            await durable.record(lambda: refuse(ct, reserved), budget=ct.settings.timeout,
+                                 what=f"the refusal of {key}")
         # else the outcome is unknown (timeout, 5xx): the reservation stays Initial and keeps the amount
         # blocked; a retry with the same Idempotency-Key repeats the PSP call with the same PSP key
         raise
-    await settle(ct, reserved, result)
+    recorded = await durable.record(lambda: settle(ct, reserved, result), budget=ct.settings.timeout,
+                                    what=f"the outcome of {key}")
+    if recorded is None and result.outcome == Outcome.APPROVED:
+        return Outcome.RECEIVED   # done at the PSP, not yet in commercetools: the reconciler records it
     return result.outcome
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from host.errors import ApiError, InvalidJsonError
+from host.flows import idempotency
+from host.keys import CT
 
 M = TypeVar("M", bound=BaseModel)
 _ENUM_ERRORS = frozenset({"literal_error", "enum", "union_tag_invalid"})
@@ -119,6 +121,24 @@ def idempotency_key(request: web.Request) -> str | None:
         raise ApiError("The Idempotency-Key header must be 1 to 255 printable ASCII characters.",
                        code="InvalidField", status=400, field="Idempotency-Key")
     return key
+
+
+async def idempotent(request: web.Request, *, scope: str, body: Any,
+                     run: Callable[[], Awaitable[web.Response]]) -> web.Response:
+    """Run a mutating request once per ``Idempotency-Key`` (``host.flows.idempotency``); without the header,
+    just run it. ``scope`` names what the key is about (the endpoint and the cart, Payment or client)."""
+    key = idempotency_key(request)
+    if key is None:
+        return await run()
+
+    async def answer() -> idempotency.Answer:
+        response = await run()
+        assert isinstance(response.body, bytes)
+        return idempotency.Answer(response.status, json.loads(response.body))
+
+    got = await idempotency.once(request.app[CT], scope=scope, key=key, run=answer,
+                                 fingerprint_=idempotency.fingerprint(request.method, request.path, body))
+    return web.json_response(got.body, status=got.status)
 
 
 async def read_model(request: web.Request, model: type[M], *, empty: Any = None) -> M:

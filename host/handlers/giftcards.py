@@ -7,7 +7,7 @@ from pydantic import Field
 
 from host.errors import ApiError, GiftCardError
 from host.flows import create
-from host.handlers.common import Body, idempotency_key, read_model
+from host.handlers.common import Body, idempotency_key, idempotent, read_model
 from host.keys import CT, ROUTER, SESSION_AUTH
 from host.models import GiftCardState, Money, PaymentResult, RedeemRequest, TransactionResult, TxState, TxType
 from host.routing import as_giftcard
@@ -72,34 +72,41 @@ async def redeem(request: web.Request) -> web.Response:
     session = await request.app[SESSION_AUTH].authenticate(request)
     bound = as_giftcard(request.app[ROUTER].for_interface(session.payment_interface, "giftcard"))
     body = await read_model(request, RedeemBody)
-    ct = request.app[CT]
-    # no giftCardPlannedAmount here: the gift card itself is what the planned amount stands for
-    order = create.Order(bound.id, bound.payment_interface, session.cart_id, "giftcard", tx_type=TxType.CHARGE,
-                         amount=Money(body.redeemAmount.centAmount, body.redeemAmount.currencyCode.upper()),
-                         checkout_transaction_item_id=session.checkout_transaction_item_id,
-                         idempotency_key=idempotency_key(request), kind="redeem")
-    attempt = await create.begin(ct, order, _fits)
-    if isinstance(attempt, create.Replay):
-        state = create.replay_state(attempt.payment, TxType.CHARGE)
-        return _answer(state, attempt.payment.id, attempt.payment.interface_id or "")
 
-    async def take() -> PaymentResult:
-        assert isinstance(attempt, create.Attempt)
-        result = await bound.provider.redeem(RedeemRequest(payment=attempt.payment, code=body.code,
-                                                           amount=attempt.amount, session=session,
-                                                           idempotency_key=attempt.key))
-        reference = result.redemption_id or f"{bound.id}:redeem-failed:{attempt.payment.id}"
-        tx = TransactionResult(TxType.CHARGE, result.state, attempt.amount, reference)
-        return PaymentResult(result.redemption_id or None, (tx,), {"redemptionId": result.redemption_id},
-                             method="giftcard")
+    async def take_once() -> web.Response:
+        ct = request.app[CT]
+        # no giftCardPlannedAmount here: the gift card itself is what the planned amount stands for
+        order = create.Order(bound.id, bound.payment_interface, session.cart_id, "giftcard", tx_type=TxType.CHARGE,
+                             amount=Money(body.redeemAmount.centAmount, body.redeemAmount.currencyCode.upper()),
+                             checkout_transaction_item_id=session.checkout_transaction_item_id,
+                             idempotency_key=idempotency_key(request), kind="redeem")
+        attempt = await create.begin(ct, order, _fits)
+        if isinstance(attempt, create.Replay):
+            state = create.replay_state(attempt.payment, TxType.CHARGE)
+            return _answer(state, attempt.payment.id, attempt.payment.interface_id or "")
 
-    result, _ = await create.run(ct, attempt, take)
-    return _answer(result.transactions[0].state, attempt.payment.id, str(result.response["redemptionId"]))
+        async def take() -> PaymentResult:
+            assert isinstance(attempt, create.Attempt)
+            result = await bound.provider.redeem(RedeemRequest(payment=attempt.payment, code=body.code,
+                                                               amount=attempt.amount, session=session,
+                                                               idempotency_key=attempt.key))
+            reference = result.redemption_id or f"{bound.id}:redeem-failed:{attempt.payment.id}"
+            tx = TransactionResult(TxType.CHARGE, result.state, attempt.amount, reference)
+            return PaymentResult(result.redemption_id or None, (tx,), {"redemptionId": result.redemption_id},
+                                 method="giftcard")
+
+        result, recorded = await create.run(ct, attempt, take)
+        state = result.transactions[0].state if recorded is not None else TxState.INITIAL
+        return _answer(state, attempt.payment.id, str(result.response["redemptionId"]))
+
+    return await idempotent(request, scope=f"redeem|{session.cart_id}", body=body.model_dump(), run=take_once)
 
 
 def _answer(state: TxState, payment_id: str, redemption_id: str) -> web.Response:
-    return web.json_response({"result": "Success" if state == TxState.SUCCESS else "Failure",
-                              "paymentReference": payment_id, "redemptionId": redemption_id})
+    """``Initial`` (202): redeemed at the provider, not yet recorded in commercetools (the reconciler will)."""
+    result = {TxState.SUCCESS: "Success", TxState.INITIAL: "Initial"}.get(state, "Failure")
+    return web.json_response({"result": result, "paymentReference": payment_id, "redemptionId": redemption_id},
+                             status=202 if state == TxState.INITIAL else 200)
 
 
 def setup(app: web.Application) -> None:

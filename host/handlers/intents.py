@@ -17,7 +17,7 @@ from pydantic import Field
 from host.auth import PAYMENT_INTENT_AUTHORITIES
 from host.flows.modify import modify
 from host.flows.rules import Modification
-from host.handlers.common import Body, idempotency_key, read_model
+from host.handlers.common import Body, idempotency_key, idempotent, read_model
 from host.keys import CT, OAUTH, ROUTER
 from host.models import Money, Operation
 
@@ -72,8 +72,13 @@ async def payment_intent(request: web.Request) -> web.Response:
     body = await read_model(request, IntentBody)
     key = idempotency_key(request)
     attempt = hashlib.sha256(key.encode()).hexdigest()[:24] if key else uuid.uuid4().hex
-    outcome = await modify(app[CT], app[ROUTER], request.match_info["paymentId"], modification(body), attempt)
-    return web.json_response({"outcome": outcome.value})
+    payment_id = request.match_info["paymentId"]
+
+    async def run() -> web.Response:
+        outcome = await modify(app[CT], app[ROUTER], payment_id, modification(body), attempt)
+        return web.json_response({"outcome": outcome.value})
+
+    return await idempotent(request, scope=f"payment-intents|{payment_id}", body=body.model_dump(), run=run)
 
 
 def setup(app: web.Application) -> None:

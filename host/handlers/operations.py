@@ -16,7 +16,7 @@ from host.commercetools.client import predicate
 from host.errors import InvalidFieldError, InvalidOperationError, RequiredFieldError, ResourceNotFoundError
 from host.flows import create
 from host.handlers import enablers
-from host.handlers.common import Body, idempotency_key, read_model
+from host.handlers.common import Body, idempotency_key, idempotent, read_model
 from host.keys import CT, DEPLOYMENT, JWT, OAUTH, ROUTER, SESSION_AUTH
 from host.models import (
     CreatePaymentRequest,
@@ -151,29 +151,36 @@ async def transactions(request: web.Request) -> web.Response:
     token = (stored[0].get("token") or {}).get("value")
     if not token:
         raise RequiredFieldError("token")
-    session = SessionInfo(session_id="", cart_id=body.cartId,
-                          checkout_transaction_item_id=body.checkoutTransactionItemId,
-                          future_order_number=body.futureOrderNumber)
-    amount = Money(body.amount.centAmount, body.amount.currencyCode.upper()) if body.amount else None
-    order = create.Order(bound.id, bound.payment_interface, body.cartId, method, amount=amount,
-                         checkout_transaction_item_id=body.checkoutTransactionItemId,
-                         idempotency_key=body.idempotencyKey or idempotency_key(request), kind="transaction")
-    attempt = await create.begin(ct, order, _fits)
-    if isinstance(attempt, create.Replay):
-        create.replay_state(attempt.payment, TxType.AUTHORIZATION)
-        return _transaction_status(attempt.payment)
 
-    async def charge() -> PaymentResult:
-        assert isinstance(attempt, create.Attempt)
-        return await bound.provider.create_payment(CreatePaymentRequest(
-            payment=attempt.payment, amount=attempt.amount, method=method, capture_method=bound.capture_method,
-            body={"paymentMethod": {"type": method, "token": token, "storedPaymentMethodId": method_id},
-                  "recurring": True},
-            session=session, return_url=f"{bound.provider.context.base_url}/plugins/{bound.id}",
-            idempotency_key=attempt.key))
+    async def charge_once() -> web.Response:
+        session = SessionInfo(session_id="", cart_id=body.cartId,
+                              checkout_transaction_item_id=body.checkoutTransactionItemId,
+                              future_order_number=body.futureOrderNumber)
+        amount = Money(body.amount.centAmount, body.amount.currencyCode.upper()) if body.amount else None
+        order = create.Order(bound.id, bound.payment_interface, body.cartId, method, amount=amount,
+                             checkout_transaction_item_id=body.checkoutTransactionItemId,
+                             idempotency_key=body.idempotencyKey or idempotency_key(request), kind="transaction")
+        attempt = await create.begin(ct, order, _fits)
+        if isinstance(attempt, create.Replay):
+            create.replay_state(attempt.payment, TxType.AUTHORIZATION)
+            return _transaction_status(attempt.payment)
 
-    _, recorded = await create.run(ct, attempt, charge)
-    return _transaction_status(recorded)
+        async def charge() -> PaymentResult:
+            assert isinstance(attempt, create.Attempt)
+            return await bound.provider.create_payment(CreatePaymentRequest(
+                payment=attempt.payment, amount=attempt.amount, method=method, capture_method=bound.capture_method,
+                body={"paymentMethod": {"type": method, "token": token, "storedPaymentMethodId": method_id},
+                      "recurring": True},
+                session=session, return_url=f"{bound.provider.context.base_url}/plugins/{bound.id}",
+                idempotency_key=attempt.key))
+
+        _, recorded = await create.run(ct, attempt, charge)
+        if recorded is None:   # done at the PSP, not yet in commercetools: the reconciler records it
+            return web.json_response({"transactionStatus": {"state": "Pending", "errors": []},
+                                      "paymentId": attempt.payment.id}, status=201)
+        return _transaction_status(recorded)
+
+    return await idempotent(request, scope=f"transactions|{body.cartId}", body=body.model_dump(), run=charge_once)
 
 
 def _fits(asked: Money, open_: Money) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from host.flows import create
-from host.handlers.common import idempotency_key, read_json
+from host.handlers.common import idempotency_key, idempotent, read_json
 from host.keys import CT, ROUTER, SESSION_AUTH
 from host.models import CreatePaymentRequest, PaymentResult, TxType
 from host.routing import Router, as_payment
@@ -17,26 +17,33 @@ async def create_payment(request: web.Request) -> web.Response:
     bound = as_payment(app[ROUTER].for_interface(session.payment_interface, "payment"))
     body = await read_json(request, empty={})
     method = Router.check_method(bound, bound.provider.payment_method(body), session.allowed_payment_methods)
-    order = create.Order(bound.id, bound.payment_interface, session.cart_id, method,
-                         gift_card_planned=session.gift_card_planned_amount,
-                         checkout_transaction_item_id=session.checkout_transaction_item_id,
-                         idempotency_key=idempotency_key(request))
-    ct = app[CT]
-    attempt = await create.begin(ct, order)
-    if isinstance(attempt, create.Replay):
-        create.replay_state(attempt.payment, TxType.AUTHORIZATION)
-        return web.json_response({"paymentReference": attempt.payment.id})
 
-    async def authorize() -> PaymentResult:
-        assert isinstance(attempt, create.Attempt)
-        return await bound.provider.create_payment(CreatePaymentRequest(
-            payment=attempt.payment, amount=attempt.amount, method=method, capture_method=bound.capture_method,
-            body=body, session=session, return_url=f"{bound.provider.context.base_url}/plugins/{bound.id}",
-            idempotency_key=attempt.key))
+    async def pay() -> web.Response:
+        order = create.Order(bound.id, bound.payment_interface, session.cart_id, method,
+                             gift_card_planned=session.gift_card_planned_amount,
+                             checkout_transaction_item_id=session.checkout_transaction_item_id,
+                             idempotency_key=idempotency_key(request))
+        ct = app[CT]
+        attempt = await create.begin(ct, order)
+        if isinstance(attempt, create.Replay):
+            create.replay_state(attempt.payment, TxType.AUTHORIZATION)
+            return web.json_response({"paymentReference": attempt.payment.id})
 
-    result, _ = await create.run(ct, attempt, authorize)
-    # the Payment id is the paymentReference Checkout relies on: a provider cannot override it
-    return web.json_response({**result.response, "paymentReference": attempt.payment.id})
+        async def authorize() -> PaymentResult:
+            assert isinstance(attempt, create.Attempt)
+            return await bound.provider.create_payment(CreatePaymentRequest(
+                payment=attempt.payment, amount=attempt.amount, method=method, capture_method=bound.capture_method,
+                body=body, session=session, return_url=f"{bound.provider.context.base_url}/plugins/{bound.id}",
+                idempotency_key=attempt.key))
+
+        result, recorded = await create.run(ct, attempt, authorize)
+        # the Payment id is the paymentReference Checkout relies on: a provider cannot override it
+        answer = {**result.response, "paymentReference": attempt.payment.id}
+        if recorded is None:   # the PSP answered; commercetools will show it once the reconciler recorded it
+            return web.json_response({**answer, "outcome": "pending"}, status=202)
+        return web.json_response(answer)
+
+    return await idempotent(request, scope=f"payments|{session.cart_id}", body=body, run=pay)
 
 
 def setup(app: web.Application) -> None:
