@@ -52,9 +52,9 @@ RECONCILER = f"reconciler:\n  interval: 0\n  horizon: {HORIZON:g}\n"
 
 
 def bad_day(ct: RunningEmulator, seed: int) -> None:
-    """commercetools faults at about 20% of the host's calls to carts, sessions and Payments: errors before
-    the write (409 on updates), errors and timeouts after it (the write lands, the answer is lost), slow
-    reads. The PSP's books (custom objects) are left alone: their faults are the sandbox's own."""
+    """commercetools faults at about 20% of the host's calls to carts, sessions, Payments and custom objects
+    (the host's Idempotency-Key records; the sandboxes' books too): errors before the write (409 on
+    updates), errors and timeouts after it (the write lands, the answer is lost), slow reads."""
     emu, pk = ct.emulator, ct.project_key
     lost = {"statuses": [500, 502, 503, 504], "rate": 0.06, "timeout_rate": 0.04, "delay": HELD, "after": True}
     updates, creates = rf"^/{pk}/(payments|carts)/[^/]+$", rf"^/{pk}/payments$"
@@ -62,8 +62,11 @@ def bad_day(ct: RunningEmulator, seed: int) -> None:
     emu.inject_faults(updates, "POST", seed=seed + 1, **lost)
     emu.inject_faults(creates, "POST", statuses=[500, 502, 503, 504], rate=0.10, seed=seed + 2)
     emu.inject_faults(creates, "POST", seed=seed + 3, **lost)
-    emu.inject_faults(rf"^/{pk}/(payments|carts|sessions)", "GET", statuses=[500, 502, 503, 504], rate=0.15,
-                      timeout_rate=0.05, delay=HELD, seed=seed + 4)
+    emu.inject_faults(rf"^/{pk}/(payments|carts|sessions|custom-objects)", "GET", statuses=[500, 502, 503, 504],
+                      rate=0.15, timeout_rate=0.05, delay=HELD, seed=seed + 4)
+    objects = rf"^/{pk}/custom-objects$"
+    emu.inject_faults(objects, "POST", statuses=[500, 502, 503, 504], rate=0.10, seed=seed + 5)
+    emu.inject_faults(objects, "POST", seed=seed + 6, **lost)
 
 
 @dataclass

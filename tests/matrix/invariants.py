@@ -35,6 +35,7 @@ class Answer:
     body: Any = None
     payment_id: str | None = None
     attempt_key: str | None = None     # the reservation an intent with an Idempotency-Key makes
+    key: str | None = None             # its Idempotency-Key
 
     @property
     def code(self) -> str | None:
@@ -53,6 +54,7 @@ class World:
     injected: frozenset[str] = frozenset()             # correlation ids of requests a commercetools fault hit
     books: Sequence[Json] | None = None                # the PSP's movements; None: it keeps no shared books
     gift_card: tuple[str, int] | None = None           # the paymentInterface of one gift card's Payments, its balance
+    after: Sequence[Answer] = ()                       # retries of unfinished keyed requests once all is settled
     by_id: dict[str, Json] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -184,6 +186,14 @@ def server_errors(world: World) -> Iterator[Violation]:
             yield Violation("no 5xx outside the injected faults", a.cid, f"{a.kind} answered {a.status}: {a.body}")
 
 
+def stuck_keys(world: World) -> Iterator[Violation]:
+    """Once the day is over and reconciled, a client retrying with its Idempotency-Key gets a final answer:
+    not "still being processed" (409), not a 5xx (but a PSP's fault: the PSPs keep failing at 20%)."""
+    for a in world.after:
+        if a.status is None or a.status == 409 or (a.status >= 500 and a.code not in PSP_FAULT_CODES):
+            yield Violation("no Idempotency-Key stuck unfinished", a.cid, f"{a.kind} answered {a.status}: {a.body}")
+
+
 _APPROVED = {"approved", "received"}
 
 
@@ -217,11 +227,11 @@ def _told(a: Answer) -> bool | None:
 
 CHECKS: Sequence[Callable[[World], Iterator[Violation]]] = (
     over_capture, over_refund, duplicates, stale_initial, unrecorded_psp_movements, one_authorization_per_cart,
-    gift_card_balance, orphans, server_errors, told_is_recorded)
+    gift_card_balance, orphans, server_errors, stuck_keys, told_is_recorded)
 NAMES = ("no over-capture", "no over-refund", "no duplicate transaction", "no Initial older than the horizon",
          "no PSP authorization without its Payment", "at most one successful authorization per cart",
          "no cart paid above its total", "no gift card spent above its balance",
-         "no orphan Payment", "no 5xx outside the injected faults",
+         "no orphan Payment", "no 5xx outside the injected faults", "no Idempotency-Key stuck unfinished",
          "every answer is what commercetools records")
 
 

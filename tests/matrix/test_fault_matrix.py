@@ -1,11 +1,12 @@
 """Issue 12's fault and crash matrix: a bad day for two replicas, then one reconcile pass, and nothing lost.
 
 Two ``connector-host serve`` processes share the emulator (on loopback), which fails about 20% of their calls
-to carts, sessions and Payments (409 and 5xx before the write, 5xx and timeouts after it, slow reads); the
-sandbox PSPs fail or time out about 20% of theirs. 200 requests (pays, double clicks, redeems, captures,
-refunds, cancels and reversals, webhook redeliveries, clients' retries) go to both, one host is killed with
-SIGKILL mid-burst and started again, the faults stop, and once everything is older than the reconciler's
-horizon one ``connector-host reconcile`` pass runs. Then every Payment and cart is checked
+to carts, sessions, Payments and custom objects (409 and 5xx before the write, 5xx and timeouts after it, slow
+reads); the sandbox PSPs fail or time out about 20% of theirs. 200 requests (pays, double clicks, redeems,
+captures, refunds, cancels and reversals, webhook redeliveries, clients' retries) go to both, one host is
+killed with SIGKILL mid-burst and started again, the commercetools faults stop, and once everything is older
+than the reconciler's horizon one ``connector-host reconcile`` pass runs; then each request with an
+Idempotency-Key that never got a final answer is sent once more. Every Payment, cart and answer is checked
 (``matrix.invariants``), and one line says what happened.
 """
 
@@ -23,7 +24,7 @@ from matrix.cluster import GIFT, GIFT_BALANCE, HORIZON, bad_day, running
 from matrix.invariants import NAMES, Violation, World, check
 from matrix.workload import Workload
 
-from emulator.store import CARTS
+from emulator.store import CARTS, CUSTOM_OBJECTS
 from host.testing import RunningEmulator
 
 SEED = 1212
@@ -34,6 +35,9 @@ PENDING = {
     "no orphan Payment": "Provider.reconcile of the sandboxes: a Payment never attached is marked Failure",
     "no PSP authorization without its Payment": "the sandboxes' books in commercetools (issue 12 item 4)",
     "no gift card spent above its balance": "the gift-card sandbox's books in commercetools (issue 12 item 4)",
+    # host.flows.idempotency: a 409 "in progress" is stored as the key's final answer, and a record left
+    # "started" (its create's answer lost, its final write failed, its host killed) is never taken over
+    "no Idempotency-Key stuck unfinished": "Idempotency-Key records that end (issue 12 item 3)",
 }
 
 
@@ -44,33 +48,38 @@ async def test_a_bad_day_with_a_crash_loses_nothing(ct_emulator: RunningEmulator
         workload = Workload(cluster, ct_emulator, SEED)
         took = await workload.run()
         emu.clear_faults()
-        calls = sum(n for route, n in emu.stats.items() if re.search(r"/(carts|sessions|payments)\b", route))
+        calls = sum(n for route, n in emu.stats.items() if re.search(r"/(carts|sessions|payments|custom-obj)", route))
         # the webhooks still due and the late writes land; then every attempt is older than the horizon
         await asyncio.sleep(HORIZON + 1)
         reconciled_at = datetime.now(UTC)
         settled, reconciled = await cluster.reconcile()
+        after = await workload.retry_unfinished()
         logs = cluster.host_logs()
     world = World(emu.payments(), emu.store.all(CARTS), reconciled_at - timedelta(seconds=HORIZON),
                   workload.answers, frozenset(i.correlation_id for i in emu.faults.injected if i.correlation_id),
-                  card_books(ct_emulator, "card"), (GIFT, GIFT_BALANCE))
+                  card_books(ct_emulator, "card"), (GIFT, GIFT_BALANCE), after)
     violations = check(world)
-    evidence = dump(tmp_path / "matrix.json", world, [i.to_json() for i in emu.faults.injected], settled, logs)
+    evidence = dump(tmp_path / "matrix.json", world, [i.to_json() for i in emu.faults.injected], settled, logs,
+                    emu.store.all(CUSTOM_OBJECTS))
     statuses = Counter(str(a.status or "cut") for a in workload.answers)
     psp = Counter(m.group(1) for m in re.finditer(r"injected (error|timeout|lost answer) on", logs))
     print(f"\nfault matrix (seed {SEED}): {len(workload.answers)} requests over 2 hosts in {took:.1f} s, one "
           f"killed at operation {workload.kill_at} and restarted; statuses {dict(sorted(statuses.items()))}; "
           f"commercetools faults {len(emu.faults.injected)} of {calls} calls {dict(emu.faults.counts())}; PSP faults "
-          f"{sum(psp.values())} {dict(psp)}; reconcile: {reconciled} ({len(settled)} lines); "
+          f"{sum(psp.values())} {dict(psp)}; reconcile: {reconciled}; {len(after)} unfinished retried after; "
           f"{len(world.payments)} Payments; {len(violations)} violation(s); pending and holding: "
           f"{sorted(PENDING.keys() - {v.invariant for v in violations}) or 'none'}")
     unexpected = [v for v in violations if v.invariant not in PENDING]
     assert not unexpected, f"{report(violations, world)}\n(everything: {evidence})"
 
 
-def dump(path: Path, world: World, injected: list[dict[str, object]], settled: list[str], logs: str) -> Path:
-    """What the run left, for a diagnosis: Payments, carts, answers, injected faults, reconcile lines, host logs."""
-    path.write_text(json.dumps({"payments": world.payments, "carts": world.carts,
-                                "answers": [a.__dict__ for a in world.answers], "injected": injected,
+def dump(path: Path, world: World, injected: list[dict[str, object]], settled: list[str], logs: str,
+         objects: list[dict[str, object]]) -> Path:
+    """What the run left, for a diagnosis: Payments, carts, custom objects, answers (and the retries after),
+    injected faults, reconcile lines, host logs."""
+    path.write_text(json.dumps({"payments": world.payments, "carts": world.carts, "customObjects": objects,
+                                "answers": [a.__dict__ for a in world.answers],
+                                "after": [a.__dict__ for a in world.after], "injected": injected,
                                 "reconciled": settled, "logs": logs.splitlines()}, indent=1), encoding="utf-8")
     return path
 

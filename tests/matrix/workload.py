@@ -54,6 +54,7 @@ class Workload:
     captured: dict[str, int] = field(default_factory=dict)
     gift_carts: list[str] = field(default_factory=list)
     failed: list[Call] = field(default_factory=list)
+    last: dict[str, tuple[Call, Answer]] = field(default_factory=dict)    # by Idempotency-Key
     token: str = ""
 
     def plan(self) -> list[str]:
@@ -88,11 +89,27 @@ class Workload:
         body = call.body if isinstance(call.body, bytes) else json.dumps(call.body).encode()
         status, answer = await self.cluster.request(n + other_host, call.method, call.path, data=body, headers={
             "Content-Type": "application/json", "X-Correlation-ID": cid, **call.headers})
-        result = Answer(cid, call.kind, status, answer, call.payment_id, call.attempt_key)
+        key = call.headers.get("Idempotency-Key")
+        result = Answer(cid, call.kind, status, answer, call.payment_id, call.attempt_key, key)
         self.answers.append(result)
-        if (status is None or status >= 500) and "Idempotency-Key" in call.headers:
-            self.failed.append(call)
+        if key is not None:
+            self.last[key] = (call, result)
+            if status is None or status >= 500:
+                self.failed.append(call)
         return result
+
+    async def retry_unfinished(self) -> list[Answer]:
+        """Once the day is over: every request with an Idempotency-Key whose last answer was not final (cut,
+        5xx, 409) once more, as a client that keeps trying does. Checked by ``invariants.stuck_keys``."""
+        unfinished = [call for call, answer in self.last.values()
+                      if answer.status is None or answer.status >= 500 or answer.status == 409]
+        answers = self.answers
+        self.answers = []
+        try:
+            await asyncio.gather(*(self.send(1000 + i, call, "-after") for i, call in enumerate(unfinished)))
+            return self.answers
+        finally:
+            self.answers = answers
 
     async def operation(self, n: int, kind: str, rng: random.Random) -> None:
         if kind in ("pay", "double"):
