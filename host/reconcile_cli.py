@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from host.config import ConnectorConfig, Deployment
-from host.flows.reconcile import Settled, reconcile_once
-from host.keys import CT, ROUTER
+
+if TYPE_CHECKING:   # the flows (and prometheus_client with them) load when the command runs, not with the CLI
+    from host.flows.reconcile import Settled
 
 
 def offline(deployment: Deployment) -> Deployment:
@@ -33,7 +33,11 @@ def offline(deployment: Deployment) -> Deployment:
 
 
 async def run_pass(deployment: Deployment, *, dry_run: bool, horizon: float | None) -> list[Settled]:
+    from aiohttp import web
+
     from host.app import create_app
+    from host.flows.reconcile import reconcile_once
+    from host.keys import CT, ROUTER
 
     deployment = offline(deployment)
     settings = deployment.config.reconciler

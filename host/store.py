@@ -47,7 +47,7 @@ class Store(abc.ABC):
             value = change(None if current is None else copy.deepcopy(current.value))
             return await self.put(key, value, current.version if current is not None else 0)
 
-        return await retry_on_conflict(attempt, attempts=attempts)
+        return await retry_on_conflict(attempt, attempts=attempts, what="store")
 
 
 class MemoryStore(Store):

@@ -174,4 +174,4 @@ async def apply_update(client: CommercetoolsClient, payment_id: str, update: Pay
             return current
         return await client.update_payment(payment_id, current.version, actions)
 
-    return await retry_on_conflict(attempt)
+    return await retry_on_conflict(attempt, what="payment")

@@ -26,13 +26,18 @@ def backoff(attempt: int) -> float:
     return pause
 
 
-async def retry_on_conflict(attempt: Callable[[int], Awaitable[T]], *, attempts: int = MAX_ATTEMPTS) -> T:
-    """Run ``attempt(n)`` for n = 0, 1, ... until it returns or raises something else than a 409."""
+async def retry_on_conflict(attempt: Callable[[int], Awaitable[T]], *, attempts: int = MAX_ATTEMPTS,
+                            what: str = "write") -> T:
+    """Run ``attempt(n)`` for n = 0, 1, ... until it returns or raises something else than a 409. ``what``
+    names the write in the ``conflict_retries`` metric (payment, reservation, cart, store)."""
     for n in range(attempts):
         try:
             return await attempt(n)
         except ConcurrentModificationError:
             if n == attempts - 1:
                 raise
+            from host import metrics  # not at import: prometheus_client must load after the worker set-up
+
+            metrics.conflict_retry(what)
             await asyncio.sleep(backoff(n))
     raise AssertionError("unreachable")  # pragma: no cover

@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from host import metrics
 from host.commercetools.client import CommercetoolsClient
 from host.commercetools.payments import PaymentUpdate, TxDraft, apply_update, now_iso
 from host.commercetools.versioned import retry_on_conflict
@@ -128,9 +129,11 @@ async def begin(ct: CommercetoolsClient, order: Order,
     if not created and order.idempotency_key is not None:
         return Replay(payment)        # a concurrent request with the same Idempotency-Key made it
     attempt = Attempt(payment, amount, reservation, order.tx_type, whole=order.amount is None)
+    metrics.reservation(order.instance_id, order.kind, "written")
     try:
         await _attach(ct, cart, attempt, order.gift_card_planned)
     except ApiError:
+        metrics.reservation(order.instance_id, order.kind, "refused")
         await refuse(ct, attempt)
         raise
     return attempt
@@ -157,7 +160,7 @@ async def _attach(ct: CommercetoolsClient, cart: CartView, attempt: Attempt, pla
                                              resource=cart.id, cartAmount=current.total.to_json())
         await ct.update_cart(cart.id, current.version, action)
 
-    await retry_on_conflict(add, attempts=_ATTACH_ATTEMPTS)
+    await retry_on_conflict(add, attempts=_ATTACH_ATTEMPTS, what="cart")
 
 
 async def refuse(ct: CommercetoolsClient, attempt: Attempt) -> None:
@@ -197,15 +200,19 @@ async def run(ct: CommercetoolsClient, attempt: Attempt,
     PSP's webhook or reconciliation: its amount stays blocked, never paid twice. The outcome's write is
     repeated within the commercetools budget (``host.flows.durable``); the Payment is None when it did not
     land (the outcome is then pending, for the reconciler to record)."""
+    instance, kind = attempt.key.split(":", 2)[:2]
     try:
         result = await call()
     except ApiError as exc:
+        metrics.reservation(instance, kind, "failure" if exc.status < 500 else "unknown")
         if exc.status < 500:
             await refuse(ct, attempt)
         raise
     recorded = await durable.record(
         lambda: settle(ct, attempt, result.transactions, result.psp_reference, result.method),
         budget=ct.settings.timeout, what=f"the outcome of {attempt.key}")
+    main = next((t for t in result.transactions if t.type == attempt.tx_type), None)
+    metrics.reservation(instance, kind, "unknown" if recorded is None or main is None else main.state.value.lower())
     return result, recorded
 
 

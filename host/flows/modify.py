@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from host import metrics
 from host.commercetools.client import CommercetoolsClient
 from host.commercetools.payments import PaymentUpdate, TxDraft, apply_update, build_actions
 from host.commercetools.versioned import retry_on_conflict
@@ -28,6 +29,12 @@ from host.flows.rules import OPERATION, TX_TYPE, Modification, plan
 from host.models import ModificationRequest, ModificationResult, Money, Operation, Outcome, PaymentView, TxState
 from host.providers import Capabilities, GiftCardProvider, PaymentProvider, Provider
 from host.routing import Bound, Router
+
+
+def instance_of(key: str) -> str:
+    """The instance an attempt key belongs to (``<instance>:<operation>:<attempt>``)."""
+    return key.split(":", 1)[0]
+
 
 _OUTCOME = {TxState.SUCCESS: Outcome.APPROVED, TxState.PENDING: Outcome.RECEIVED, TxState.FAILURE: Outcome.REJECTED}
 
@@ -53,14 +60,19 @@ async def reserve(ct: CommercetoolsClient, payment: PaymentView, command: Modifi
         recorded = current.transaction(key)
         if recorded is not None:
             return Reserved(current, OPERATION[recorded.type], recorded.amount, key, _OUTCOME.get(recorded.state))
-        operation, amount = plan(current, command, caps)
+        try:
+            operation, amount = plan(current, command, caps)
+        except ApiError:
+            metrics.reservation(instance_of(key), command.requested.value, "refused")
+            raise
         draft = TxDraft(TX_TYPE[operation], TxState.INITIAL, amount, interface_id=key)
         written = await ct.update_payment(payment.id, current.version, build_actions(current, PaymentUpdate([draft])))
         if written.transaction(key) is None:
             raise ReservationMissingError(f"commercetools did not keep the reservation {key}.")
+        metrics.reservation(instance_of(key), operation.value, "written")
         return Reserved(written, operation, amount, key)
 
-    return await retry_on_conflict(attempt)
+    return await retry_on_conflict(attempt, what="reservation")
 
 
 async def settle(ct: CommercetoolsClient, reserved: Reserved, result: ModificationResult) -> PaymentView:
@@ -94,6 +106,7 @@ async def modify(ct: CommercetoolsClient, router: Router, payment_id: str, comma
     try:
         result = await _call(bound, command.requested, request)
     except ApiError as exc:
+        metrics.reservation(bound.id, reserved.operation.value, "failure" if exc.status < 500 else "unknown")
         if exc.status < 500:
             await durable.record(lambda: refuse(ct, reserved), budget=ct.settings.timeout,
                                  what=f"the refusal of {key}")
@@ -102,6 +115,8 @@ async def modify(ct: CommercetoolsClient, router: Router, payment_id: str, comma
         raise
     recorded = await durable.record(lambda: settle(ct, reserved, result), budget=ct.settings.timeout,
                                     what=f"the outcome of {key}")
+    metrics.reservation(bound.id, reserved.operation.value,
+                        "unknown" if recorded is None else result.outcome.state.value.lower())
     if recorded is None and result.outcome == Outcome.APPROVED:
         return Outcome.RECEIVED   # done at the PSP, not yet in commercetools: the reconciler records it
     return result.outcome

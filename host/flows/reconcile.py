@@ -25,11 +25,13 @@ import asyncio
 import json
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from host import metrics
 from host.commercetools.client import CommercetoolsClient
 from host.commercetools.payments import PaymentUpdate, TxDraft, apply_update
 from host.errors import ApiError, NotSupportedError
@@ -159,6 +161,9 @@ async def reconcile_once(ct: CommercetoolsClient, router: Router, *, horizon: fl
             if tx.state in UNDECIDED and _older(tx, payment, cutoff):
                 settled = await _settle_one(ct, bound, payment, tx, dry_run)
                 out.append(settled)
+                if not dry_run:
+                    metrics.reconciliation(bound.id, operation_of(tx.interface_id),
+                                           settled.after.value.lower() if settled.after else "unchanged")
                 if settled.after is not None and not dry_run:
                     payment = await ct.get_payment(payment.id)   # the next transaction writes on the new version
     return out
@@ -175,12 +180,17 @@ async def running(ct: CommercetoolsClient, router: Router, *, interval: float, h
     async def loop() -> None:
         while True:
             await asyncio.sleep(interval * random.uniform(0.5, 1.5))  # noqa: S311 - jitter, not crypto
+            started = time.monotonic()
             try:
-                for settled in await reconcile_once(ct, router, horizon=horizon, batch=batch):
-                    log = logger.info if settled.after else logger.warning
-                    log("reconciler: %s", settled.line())
+                results = await reconcile_once(ct, router, horizon=horizon, batch=batch)
             except Exception:   # a pass that fails is tried again; the host keeps serving
                 logger.exception("reconciler pass failed")
+                metrics.reconciler_run("error", duration=time.monotonic() - started)
+                continue
+            for settled in results:
+                (logger.info if settled.after else logger.warning)("reconciler: %s", settled.line())
+            metrics.reconciler_run("ok", settled=sum(1 for s in results if s.after),
+                                   duration=time.monotonic() - started)
 
     task = asyncio.create_task(loop(), name="reconciler")
     try:
