@@ -51,12 +51,12 @@ class HostProcess(HostShortcuts):
 
 
 async def start_host_process(ct: Commercetools, instances: str, directory: Path, *, extra: str = "",
-                             timeout: float = 5) -> HostProcess:
-    """Write a connector.yaml for ``instances`` against ``ct`` (``timeout`` seconds per commercetools call) in
+                             ct_timeout: float = 5) -> HostProcess:
+    """Write a connector.yaml for ``instances`` against ``ct`` (``ct_timeout`` seconds per commercetools call) in
     ``directory``, start the host on it and wait until ``/health`` answers."""
     port = free_port()
     config = directory / "connector.yaml"
-    config.write_text(yaml_for(ct, instances, port=port, extra=extra, timeout=timeout), encoding="utf-8")
+    config.write_text(yaml_for(ct, instances, port=port, extra=extra, ct_timeout=ct_timeout), encoding="utf-8")
     log = directory / "host.log"
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(sys.executable, "-m", "host", "serve", "--config", str(config),

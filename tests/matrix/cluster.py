@@ -85,7 +85,7 @@ class Cluster:
         directory = self.directory / f"host{self.started}"
         directory.mkdir()
         host = await start_host_process(self.ct, instances(self.seed + 100 * self.started), directory,
-                                        extra=RECONCILER, timeout=CT_TIMEOUT)
+                                        extra=RECONCILER, ct_timeout=CT_TIMEOUT)
         self.hosts[index] = host
         return host
 
