@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import aiohttp
 import stripe
@@ -46,7 +46,7 @@ from host import (
 )
 from plugins.stripe.body import parse_body, payment_method_type
 from plugins.stripe.confirm import confirm_route
-from plugins.stripe.errors import provider_error, redact, stripe_code, stripe_message
+from plugins.stripe.errors import fail, redact, stripe_code, stripe_message
 from plugins.stripe.events import REFUND_STATES, map_event
 from plugins.stripe.routes import element_routes
 from plugins.stripe.settings import StripeSettings
@@ -179,7 +179,7 @@ class StripeProvider(PaymentProvider[StripeSettings]):
             pi = await self.client.v1.payment_intents.create_async(
                 cast("PaymentIntentCreateParams", params), options)
         except stripe.StripeError as exc:
-            self._raise(exc, "create", request.payment.id)
+            fail(self.log, exc, "create", request.payment.id)
         self._note_replay(pi, "create", pi.id)
         return_url = request.session.merchant_return_url or self.config.merchant_return_url
         return PaymentResult(
@@ -259,7 +259,7 @@ class StripeProvider(PaymentProvider[StripeSettings]):
             try:
                 current = await self.client.v1.payment_intents.retrieve_async(payment_event.psp_reference)
             except stripe.StripeError as exc:
-                self._raise(exc, "retrieve", payment_event.psp_reference)
+                fail(self.log, exc, "retrieve", payment_event.psp_reference)
             if current.status in _PAST_FAILURE:
                 self.log.info("Stripe webhook %s ignored: %s is now %s", data.get("id"), current.id,
                               current.status)
@@ -292,11 +292,4 @@ class StripeProvider(PaymentProvider[StripeSettings]):
             self.log.info("Stripe refused %s of %s: %s %s (request %s)", action, pi_id, exc.http_status,
                           stripe_code(exc), exc.request_id)
             return ModificationResult(Outcome.REJECTED, f"{pi_id}:{action}:failed:{request.idempotency_key}")
-        self._raise(exc, action, pi_id)
-
-    def _raise(self, exc: stripe.StripeError, action: str, subject: str) -> NoReturn:
-        """Log (request id, never the key) and raise the ``ProviderError`` for ``exc``."""
-        error = provider_error(exc)
-        self.log.warning("Stripe %s of %s failed: %s %s %s (request %s)", action, subject, exc.http_status,
-                         error.code, error.message, exc.request_id)
-        raise error from None
+        fail(self.log, exc, action, pi_id)
