@@ -10,6 +10,7 @@ in webhooks (``events.py``), so a modification and its webhook never count twice
 
 Every mutating call carries ``request.idempotency_key`` as Stripe's ``Idempotency-Key``: the SDK's own
 retries and a retried host request reuse it (Stripe replays the first answer), a new attempt has a new one.
+PaymentIntents and Refunds also carry it as ``metadata.ct_attempt_key``, for ``reconcile`` (``reconcile.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from host import (
     PaymentResult,
     ProviderContext,
     ProviderSettings,
+    ReconcileRequest,
+    ReconcileResult,
     Route,
     SessionInfo,
     StatusCheck,
@@ -48,6 +51,7 @@ from plugins.stripe.body import parse_body, payment_method_type
 from plugins.stripe.confirm import confirm_route
 from plugins.stripe.errors import fail, redact, stripe_code, stripe_message
 from plugins.stripe.events import REFUND_STATES, map_event
+from plugins.stripe.reconcile import ATTEMPT_KEY, reconcile
 from plugins.stripe.routes import element_routes
 from plugins.stripe.settings import StripeSettings
 
@@ -155,7 +159,8 @@ class StripeProvider(PaymentProvider[StripeSettings]):
     async def create_payment(self, request: CreatePaymentRequest) -> PaymentResult:
         """Create the PaymentIntent (never confirmed here: the browser confirms it with Stripe.js)."""
         body = parse_body(request.body)
-        metadata = {"ct_payment_id": request.payment.id, "cart_id": request.session.cart_id}
+        metadata = {"ct_payment_id": request.payment.id, "cart_id": request.session.cart_id,
+                    ATTEMPT_KEY: request.idempotency_key}
         if self.config.project_key:
             metadata["ct_project_key"] = self.config.project_key
         # Built untyped: the SDK's TypedDicts describe its own pin (2026-10-28.endive), not ours.
@@ -215,7 +220,7 @@ class StripeProvider(PaymentProvider[StripeSettings]):
 
     async def refund(self, request: ModificationRequest) -> ModificationResult:
         pi_id = self._intent(request)
-        metadata = {"ct_payment_id": request.payment.id}
+        metadata = {"ct_payment_id": request.payment.id, ATTEMPT_KEY: request.idempotency_key}
         if request.merchant_reference:
             metadata["ct_merchant_reference"] = request.merchant_reference
         params: RefundCreateParams = {"payment_intent": pi_id, "amount": request.amount.cent_amount,
@@ -229,6 +234,10 @@ class StripeProvider(PaymentProvider[StripeSettings]):
         outcome = {TxState.SUCCESS: Outcome.APPROVED,
                    TxState.FAILURE: Outcome.REJECTED}.get(state, Outcome.RECEIVED)
         return ModificationResult(outcome, refund.id)
+
+    async def reconcile(self, request: ReconcileRequest) -> ReconcileResult:
+        """What Stripe did with an attempt whose outcome was never recorded (``reconcile.py``); read-only."""
+        return await reconcile(self.client, request, self.log)
 
     # -- webhooks -----------------------------------------------------------------------------------
 
