@@ -226,5 +226,29 @@ def replay_state(payment: PaymentView, tx_type: TxType) -> TxState:
     return TxState.FAILURE if payment.has(tx_type, (TxState.FAILURE,)) else TxState.INITIAL
 
 
-__all__ = ["Attempt", "Order", "Replay", "amount_to_pay", "begin", "cart_payments",
+@dataclass(frozen=True, slots=True)
+class Paid:
+    """What a payment attempt came to: its Payment, the provider's answer (None for a replay, which called no
+    PSP), the state of its transaction, and whether commercetools shows it (``recorded`` False: the PSP
+    answered, the write did not land; the reconciler records it)."""
+
+    payment: PaymentView
+    result: PaymentResult | None
+    state: TxState
+    recorded: bool = True
+
+
+async def pay(ct: CommercetoolsClient, order: Order, call: Callable[[Attempt], Awaitable[PaymentResult]],
+              check_amount: Callable[[Money, Money], None] | None = None) -> Paid:
+    """The whole attempt: check, reserve, attach, call the provider (``call(attempt)``), settle."""
+    attempt = await begin(ct, order, check_amount)
+    if isinstance(attempt, Replay):
+        return Paid(attempt.payment, None, replay_state(attempt.payment, order.tx_type))
+    result, recorded = await run(ct, attempt, lambda: call(attempt))
+    main = next((t for t in result.transactions if t.type == order.tx_type), None)
+    state = TxState.INITIAL if main is None else main.state
+    return Paid(recorded or attempt.payment, result, state, recorded is not None)
+
+
+__all__ = ["Attempt", "Order", "Paid", "Replay", "amount_to_pay", "begin", "cart_payments", "pay",
            "refuse", "replay_state", "run", "settle"]

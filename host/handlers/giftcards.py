@@ -74,19 +74,13 @@ async def redeem(request: web.Request) -> web.Response:
     body = await read_model(request, RedeemBody)
 
     async def take_once() -> web.Response:
-        ct = request.app[CT]
         # no giftCardPlannedAmount here: the gift card itself is what the planned amount stands for
         order = create.Order(bound.id, bound.payment_interface, session.cart_id, "giftcard", tx_type=TxType.CHARGE,
                              amount=Money(body.redeemAmount.centAmount, body.redeemAmount.currencyCode.upper()),
                              checkout_transaction_item_id=session.checkout_transaction_item_id,
                              idempotency_key=idempotency_key(request), kind="redeem")
-        attempt = await create.begin(ct, order, _fits)
-        if isinstance(attempt, create.Replay):
-            state = create.replay_state(attempt.payment, TxType.CHARGE)
-            return _answer(state, attempt.payment.id, attempt.payment.interface_id or "")
 
-        async def take() -> PaymentResult:
-            assert isinstance(attempt, create.Attempt)
+        async def take(attempt: create.Attempt) -> PaymentResult:
             result = await bound.provider.redeem(RedeemRequest(payment=attempt.payment, code=body.code,
                                                                amount=attempt.amount, session=session,
                                                                idempotency_key=attempt.key))
@@ -95,9 +89,9 @@ async def redeem(request: web.Request) -> web.Response:
             return PaymentResult(result.redemption_id or None, (tx,), {"redemptionId": result.redemption_id},
                                  method="giftcard")
 
-        result, recorded = await create.run(ct, attempt, take)
-        state = result.transactions[0].state if recorded is not None else TxState.INITIAL
-        return _answer(state, attempt.payment.id, str(result.response["redemptionId"]))
+        paid = await create.pay(request.app[CT], order, take, _fits)
+        redemption = str(paid.result.response["redemptionId"]) if paid.result else paid.payment.interface_id or ""
+        return _answer(paid.state if paid.recorded else TxState.INITIAL, paid.payment.id, redemption)
 
     return await idempotent(request, scope=f"redeem|{session.cart_id}", body=body.model_dump(), run=take_once)
 

@@ -160,13 +160,8 @@ async def transactions(request: web.Request) -> web.Response:
         order = create.Order(bound.id, bound.payment_interface, body.cartId, method, amount=amount,
                              checkout_transaction_item_id=body.checkoutTransactionItemId,
                              idempotency_key=body.idempotencyKey or idempotency_key(request), kind="transaction")
-        attempt = await create.begin(ct, order, _fits)
-        if isinstance(attempt, create.Replay):
-            create.replay_state(attempt.payment, TxType.AUTHORIZATION)
-            return _transaction_status(attempt.payment)
 
-        async def charge() -> PaymentResult:
-            assert isinstance(attempt, create.Attempt)
+        async def charge(attempt: create.Attempt) -> PaymentResult:
             return await bound.provider.create_payment(CreatePaymentRequest(
                 payment=attempt.payment, amount=attempt.amount, method=method, capture_method=bound.capture_method,
                 body={"paymentMethod": {"type": method, "token": token, "storedPaymentMethodId": method_id},
@@ -174,11 +169,11 @@ async def transactions(request: web.Request) -> web.Response:
                 session=session, return_url=f"{bound.provider.context.base_url}/plugins/{bound.id}",
                 idempotency_key=attempt.key))
 
-        _, recorded = await create.run(ct, attempt, charge)
-        if recorded is None:   # done at the PSP, not yet in commercetools: the reconciler records it
+        paid = await create.pay(ct, order, charge, _fits)
+        if not paid.recorded:   # done at the PSP, not yet in commercetools: the reconciler records it
             return web.json_response({"transactionStatus": {"state": "Pending", "errors": []},
-                                      "paymentId": attempt.payment.id}, status=201)
-        return _transaction_status(recorded)
+                                      "paymentId": paid.payment.id}, status=201)
+        return _transaction_status(paid.payment)
 
     return await idempotent(request, scope=f"transactions|{body.cartId}", body=body.model_dump(), run=charge_once)
 

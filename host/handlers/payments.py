@@ -7,7 +7,7 @@ from aiohttp import web
 from host.flows import create
 from host.handlers.common import idempotency_key, idempotent, read_json
 from host.keys import CT, ROUTER, SESSION_AUTH
-from host.models import CreatePaymentRequest, PaymentResult, TxType
+from host.models import CreatePaymentRequest, PaymentResult
 from host.routing import Router, as_payment
 
 
@@ -23,23 +23,17 @@ async def create_payment(request: web.Request) -> web.Response:
                              gift_card_planned=session.gift_card_planned_amount,
                              checkout_transaction_item_id=session.checkout_transaction_item_id,
                              idempotency_key=idempotency_key(request))
-        ct = app[CT]
-        attempt = await create.begin(ct, order)
-        if isinstance(attempt, create.Replay):
-            create.replay_state(attempt.payment, TxType.AUTHORIZATION)
-            return web.json_response({"paymentReference": attempt.payment.id})
 
-        async def authorize() -> PaymentResult:
-            assert isinstance(attempt, create.Attempt)
+        async def authorize(attempt: create.Attempt) -> PaymentResult:
             return await bound.provider.create_payment(CreatePaymentRequest(
                 payment=attempt.payment, amount=attempt.amount, method=method, capture_method=bound.capture_method,
                 body=body, session=session, return_url=f"{bound.provider.context.base_url}/plugins/{bound.id}",
                 idempotency_key=attempt.key))
 
-        result, recorded = await create.run(ct, attempt, authorize)
+        paid = await create.pay(app[CT], order, authorize)
         # the Payment id is the paymentReference Checkout relies on: a provider cannot override it
-        answer = {**result.response, "paymentReference": attempt.payment.id}
-        if recorded is None:   # the PSP answered; commercetools will show it once the reconciler recorded it
+        answer = {**(paid.result.response if paid.result else {}), "paymentReference": paid.payment.id}
+        if not paid.recorded:   # the PSP answered; commercetools shows it once the reconciler recorded it
             return web.json_response({**answer, "outcome": "pending"}, status=202)
         return web.json_response(answer)
 

@@ -1,8 +1,8 @@
 """The built-in Stripe plugin: ``plugin: stripe`` in connector.yaml (see docs/plugins/stripe.md).
 
 PaymentIntents for card-style payments (Payment Element and Express Checkout), capture, cancel and
-refund with Stripe idempotency keys, and signed webhooks mapped to transactions whose interaction ids
-match the synchronous results.
+refund with Stripe idempotency keys, signed webhooks mapped to transactions whose interaction ids
+match the synchronous results, and reconciliation of attempts whose outcome was lost (read-only).
 """
 
 from __future__ import annotations

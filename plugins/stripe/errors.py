@@ -6,7 +6,9 @@ Messages come from ``e.error.message`` (Stripe's own text), never ``str(e)``, wh
 
 from __future__ import annotations
 
+import logging
 import re
+from typing import NoReturn
 
 import stripe
 
@@ -40,3 +42,12 @@ def provider_error(exc: stripe.StripeError) -> ProviderError:
     if isinstance(exc, stripe.APIConnectionError):
         return ProviderError("Stripe could not be reached.", code="StripeConnectionError", status=status)
     return ProviderError(stripe_message(exc), code=stripe_code(exc) or "StripeError", status=status)
+
+
+def fail(log: logging.Logger, exc: stripe.StripeError, action: str, subject: str) -> NoReturn:
+    """Log ``exc`` (status, code, message and Stripe's request id; never a key) and raise its
+    ``ProviderError``."""
+    error = provider_error(exc)
+    log.warning("Stripe %s of %s failed: %s %s %s (request %s)", action, subject, exc.http_status,
+                error.code, error.message, exc.request_id)
+    raise error from None

@@ -66,7 +66,8 @@ def ref(value: Any) -> str | None:
     return None
 
 
-def _money(amount: Any, obj: Obj) -> Money | None:
+def to_money(amount: Any, obj: Obj) -> Money | None:
+    """``amount`` (minor units) in ``obj``'s currency, upper-cased; None unless both are there."""
     currency = obj.get("currency")
     if isinstance(amount, bool) or not isinstance(amount, int) or not isinstance(currency, str):
         return None
@@ -113,7 +114,7 @@ def _received(pi: Obj) -> Money | None:
     charge = _latest_charge(pi)
     captured = charge.get("amount_captured") if isinstance(charge, Mapping) else None
     for amount in (pi.get("amount_received"), captured, pi.get("amount")):
-        money = _money(amount, pi)
+        money = to_money(amount, pi)
         if money is not None:
             return money
     return None
@@ -122,14 +123,14 @@ def _received(pi: Obj) -> Money | None:
 def _capturable(pi: Obj) -> PaymentEvent | None:
     if pi.get("amount_capturable") == 0:
         return None                  # nothing (left) to capture: not an authorization
-    amount = _money(pi.get("amount_capturable"), pi) or _money(pi.get("amount"), pi)
+    amount = to_money(pi.get("amount_capturable"), pi) or to_money(pi.get("amount"), pi)
     return _event(pi, ref(pi), TransactionResult(TxType.AUTHORIZATION, TxState.SUCCESS, amount, ref(pi)),
                   method=_method(_latest_charge(pi)))
 
 
 def _succeeded(pi: Obj) -> PaymentEvent | None:
     charge = _latest_charge(pi)
-    authorized = _money(pi.get("amount"), pi)
+    authorized = to_money(pi.get("amount"), pi)
     return _event(pi, ref(pi),
                   TransactionResult(TxType.AUTHORIZATION, TxState.SUCCESS, authorized, ref(pi)),
                   TransactionResult(TxType.CHARGE, TxState.SUCCESS, _received(pi), ref(charge) or ref(pi)),
@@ -137,17 +138,17 @@ def _succeeded(pi: Obj) -> PaymentEvent | None:
 
 
 def _failed(pi: Obj) -> PaymentEvent | None:
-    amount = _money(pi.get("amount"), pi)
+    amount = to_money(pi.get("amount"), pi)
     return _event(pi, ref(pi), TransactionResult(TxType.AUTHORIZATION, TxState.FAILURE, amount, ref(pi)))
 
 
 def _canceled(pi: Obj) -> PaymentEvent | None:
     return _event(pi, ref(pi), TransactionResult(TxType.CANCEL_AUTHORIZATION, TxState.SUCCESS,
-                                                 _money(pi.get("amount"), pi), ref(pi)))
+                                                 to_money(pi.get("amount"), pi), ref(pi)))
 
 
 def _captured(charge: Obj) -> PaymentEvent | None:
-    amount = _money(charge.get("amount_captured"), charge) or _money(charge.get("amount"), charge)
+    amount = to_money(charge.get("amount_captured"), charge) or to_money(charge.get("amount"), charge)
     return _event(charge, ref(charge.get("payment_intent")),
                   TransactionResult(TxType.CHARGE, TxState.SUCCESS, amount, ref(charge)),
                   method=_method(charge))
@@ -157,7 +158,7 @@ def _refund_tx(refund: Obj) -> TransactionResult | None:
     state = REFUND_STATES.get(str(refund.get("status")))
     if state is None or ref(refund) is None:
         return None
-    return TransactionResult(TxType.REFUND, state, _money(refund.get("amount"), refund), ref(refund))
+    return TransactionResult(TxType.REFUND, state, to_money(refund.get("amount"), refund), ref(refund))
 
 
 def _charge_refunded(charge: Obj) -> PaymentEvent | None:
@@ -183,13 +184,13 @@ def _dispute_closed(dispute: Obj) -> PaymentEvent | None:
              "lost": TxState.SUCCESS}.get(str(dispute.get("status")))
     if state is None:
         return None
-    amount = _money(dispute.get("amount"), dispute)
+    amount = to_money(dispute.get("amount"), dispute)
     return _event(dispute, ref(dispute.get("payment_intent")),
                   TransactionResult(TxType.CHARGEBACK, state, amount, ref(dispute)))
 
 
 def _dispute_created(dispute: Obj) -> PaymentEvent | None:
-    amount = _money(dispute.get("amount"), dispute)
+    amount = to_money(dispute.get("amount"), dispute)
     return _event(dispute, ref(dispute.get("payment_intent")),
                   TransactionResult(TxType.CHARGEBACK, TxState.SUCCESS, amount, ref(dispute)))
 

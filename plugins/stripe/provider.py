@@ -10,13 +10,14 @@ in webhooks (``events.py``), so a modification and its webhook never count twice
 
 Every mutating call carries ``request.idempotency_key`` as Stripe's ``Idempotency-Key``: the SDK's own
 retries and a retried host request reuse it (Stripe replays the first answer), a new attempt has a new one.
+PaymentIntents and Refunds also carry it as ``metadata.ct_attempt_key``, for ``reconcile`` (``reconcile.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import aiohttp
 import stripe
@@ -34,6 +35,8 @@ from host import (
     PaymentResult,
     ProviderContext,
     ProviderSettings,
+    ReconcileRequest,
+    ReconcileResult,
     Route,
     SessionInfo,
     StatusCheck,
@@ -46,8 +49,9 @@ from host import (
 )
 from plugins.stripe.body import parse_body, payment_method_type
 from plugins.stripe.confirm import confirm_route
-from plugins.stripe.errors import provider_error, redact, stripe_code, stripe_message
+from plugins.stripe.errors import fail, redact, stripe_code, stripe_message
 from plugins.stripe.events import REFUND_STATES, map_event
+from plugins.stripe.reconcile import ATTEMPT_KEY, reconcile
 from plugins.stripe.routes import element_routes
 from plugins.stripe.settings import StripeSettings
 
@@ -155,7 +159,8 @@ class StripeProvider(PaymentProvider[StripeSettings]):
     async def create_payment(self, request: CreatePaymentRequest) -> PaymentResult:
         """Create the PaymentIntent (never confirmed here: the browser confirms it with Stripe.js)."""
         body = parse_body(request.body)
-        metadata = {"ct_payment_id": request.payment.id, "cart_id": request.session.cart_id}
+        metadata = {"ct_payment_id": request.payment.id, "cart_id": request.session.cart_id,
+                    ATTEMPT_KEY: request.idempotency_key}
         if self.config.project_key:
             metadata["ct_project_key"] = self.config.project_key
         # Built untyped: the SDK's TypedDicts describe its own pin (2026-10-28.endive), not ours.
@@ -179,7 +184,7 @@ class StripeProvider(PaymentProvider[StripeSettings]):
             pi = await self.client.v1.payment_intents.create_async(
                 cast("PaymentIntentCreateParams", params), options)
         except stripe.StripeError as exc:
-            self._raise(exc, "create", request.payment.id)
+            fail(self.log, exc, "create", request.payment.id)
         self._note_replay(pi, "create", pi.id)
         return_url = request.session.merchant_return_url or self.config.merchant_return_url
         return PaymentResult(
@@ -215,7 +220,7 @@ class StripeProvider(PaymentProvider[StripeSettings]):
 
     async def refund(self, request: ModificationRequest) -> ModificationResult:
         pi_id = self._intent(request)
-        metadata = {"ct_payment_id": request.payment.id}
+        metadata = {"ct_payment_id": request.payment.id, ATTEMPT_KEY: request.idempotency_key}
         if request.merchant_reference:
             metadata["ct_merchant_reference"] = request.merchant_reference
         params: RefundCreateParams = {"payment_intent": pi_id, "amount": request.amount.cent_amount,
@@ -229,6 +234,10 @@ class StripeProvider(PaymentProvider[StripeSettings]):
         outcome = {TxState.SUCCESS: Outcome.APPROVED,
                    TxState.FAILURE: Outcome.REJECTED}.get(state, Outcome.RECEIVED)
         return ModificationResult(outcome, refund.id)
+
+    async def reconcile(self, request: ReconcileRequest) -> ReconcileResult:
+        """What Stripe did with an attempt whose outcome was never recorded (``reconcile.py``); read-only."""
+        return await reconcile(self.client, request, self.log)
 
     # -- webhooks -----------------------------------------------------------------------------------
 
@@ -259,7 +268,7 @@ class StripeProvider(PaymentProvider[StripeSettings]):
             try:
                 current = await self.client.v1.payment_intents.retrieve_async(payment_event.psp_reference)
             except stripe.StripeError as exc:
-                self._raise(exc, "retrieve", payment_event.psp_reference)
+                fail(self.log, exc, "retrieve", payment_event.psp_reference)
             if current.status in _PAST_FAILURE:
                 self.log.info("Stripe webhook %s ignored: %s is now %s", data.get("id"), current.id,
                               current.status)
@@ -292,11 +301,4 @@ class StripeProvider(PaymentProvider[StripeSettings]):
             self.log.info("Stripe refused %s of %s: %s %s (request %s)", action, pi_id, exc.http_status,
                           stripe_code(exc), exc.request_id)
             return ModificationResult(Outcome.REJECTED, f"{pi_id}:{action}:failed:{request.idempotency_key}")
-        self._raise(exc, action, pi_id)
-
-    def _raise(self, exc: stripe.StripeError, action: str, subject: str) -> NoReturn:
-        """Log (request id, never the key) and raise the ``ProviderError`` for ``exc``."""
-        error = provider_error(exc)
-        self.log.warning("Stripe %s of %s failed: %s %s %s (request %s)", action, subject, exc.http_status,
-                         error.code, error.message, exc.request_id)
-        raise error from None
+        fail(self.log, exc, action, pi_id)

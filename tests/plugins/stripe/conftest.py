@@ -8,6 +8,7 @@ persistence) and is emptied before every test that uses it (``DELETE /_config/da
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import inspect
@@ -16,6 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -33,7 +35,11 @@ from host import (
     Operation,
     PaymentView,
     ProviderContext,
+    ReconcileRequest,
     SessionInfo,
+    Transaction,
+    TxState,
+    TxType,
     WebhookRequest,
 )
 from plugins.stripe import StripeProvider, StripeSettings
@@ -141,6 +147,19 @@ class Build:
         payment = payment or Build.payment(1000, currency, interface_id=pi_id)
         return ModificationRequest(operation=operation, payment=payment, amount=Money(amount, currency),
                                    idempotency_key=f"stripe-eu:{operation.value}:{payment.id}:{attempt}")
+
+    @staticmethod
+    def reconcile(tx_type: TxType, payment: PaymentView, key: str | None, *, interaction_id: str | None = None,
+                  amount: int | None = None, state: TxState = TxState.INITIAL, age: float = 120,
+                  recorded: tuple[Transaction, ...] = ()) -> ReconcileRequest:
+        """The reconciler's question about an undecided ``tx_type`` on ``payment`` (which then holds
+        ``recorded`` and it), reserved ``age`` seconds ago under the attempt ``key``."""
+        stamp = (datetime.now(UTC) - timedelta(seconds=age)).isoformat(timespec="milliseconds")
+        money = Money(amount, payment.amount_planned.currency) if amount is not None else payment.amount_planned
+        tx = Transaction("tx-undecided", tx_type, state, money, interaction_id, key, stamp)
+        payment = dataclasses.replace(payment, transactions=(*recorded, tx), created_at=stamp)
+        operation = key.split(":")[1] if key else "unknown"
+        return ReconcileRequest(payment, tx, operation, key, interaction_id or payment.interface_id)
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ async def test_manual_capture_then_partial_capture_and_two_partial_refunds(provi
 
     pi = await browser.v1.payment_intents.retrieve_async(pi_id)
     assert (pi.amount, pi.currency, pi.capture_method) == (1000, "eur", "manual")
-    assert pi.metadata.to_dict() == {"ct_payment_id": request.payment.id, "cart_id": "cart-1"}
+    assert pi.metadata.to_dict() == {"ct_payment_id": request.payment.id, "cart_id": "cart-1",
+                                     "ct_attempt_key": request.idempotency_key}
     assert (await browser.v1.payment_intents.confirm_async(pi_id)).status == "requires_capture"
 
     payment = build.payment(1000, interface_id=pi_id, payment_id=request.payment.id)
@@ -41,6 +42,7 @@ async def test_manual_capture_then_partial_capture_and_two_partial_refunds(provi
     assert first.psp_reference != second.psp_reference       # two refunds never collapse into one
     refund = await browser.v1.refunds.retrieve_async(first.psp_reference)
     assert refund.amount == 200 and refund.metadata["ct_payment_id"] == request.payment.id
+    assert refund.metadata["ct_attempt_key"] == f"stripe-eu:refundPayment:{payment.id}:1"
 
 
 async def test_cancel_releases_the_authorization_and_a_second_cancel_is_rejected(provider, browser, build):
