@@ -19,11 +19,16 @@ from host._version import HOST_API_VERSION, __version__
 from host.config import Deployment, default_config_path, load_config
 from host.demo_cli import add_parsers as add_demo_parsers
 from host.errors import ConnectorError
-from host.plugins import Plugins
+from host.plugins import BLOCK_ENV, Plugins
 
 
 def _load(args: argparse.Namespace) -> Deployment:
-    return load_config(Path(args.config) if args.config else default_config_path())
+    """connector.yaml, validated; a broken installed plugin that it does not use is a warning, one line each."""
+    deployment = load_config(Path(args.config) if args.config else default_config_path())
+    for broken in deployment.plugins.broken:   # the ones it uses stopped load_config already
+        print(f"connector-host: warning: {broken.problem} ({deployment.source} does not use it; {broken.hint})",
+              file=sys.stderr)
+    return deployment
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -62,12 +67,19 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_plugins(args: argparse.Namespace) -> int:
     plugins = Plugins.discover()
     print(f"connector-host {__version__}, host API {HOST_API_VERSION}")
-    for info in sorted(plugins.plugins.values(), key=lambda p: p.name):
+    rows: list[tuple[str, str]] = []
+    for info in plugins.plugins.values():
         names = ", ".join(sorted(e.name for e in plugins.providers.values() if e.plugin.name == info.name))
         kind = "built-in" if info.builtin else "installed"
-        print(f"{info.name:<20} {info.distribution} {info.version} ({kind}): {names or '-'}")
-    for name in sorted(plugins.blocked):
-        print(f"{name:<20} blocked by $CONNECTOR_HOST_BLOCK_PLUGINS")
+        rows.append((info.name, f"{info.distribution} {info.version} ({kind}): {names or '-'}"))
+    rows += [(b.name, f"{b.distribution} {b.version}: BROKEN: {b.problem}") for b in plugins.broken]
+    rows += [(name, "blocked by $CONNECTOR_HOST_BLOCK_PLUGINS") for name in plugins.blocked]
+    for name, text in sorted(rows):
+        print(f"{name:<20} {text}")
+    if plugins.broken:
+        names = ",".join(sorted({b.name for b in plugins.broken}))
+        print(f"\nA connector.yaml that uses none of the broken ones works; {BLOCK_ENV}={names} keeps them from "
+              f"loading.")
     return 0
 
 

@@ -9,26 +9,15 @@ import json
 import os
 import socket
 import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.serving import CLI, ROOT, free_port, serving
 
 from host.ports import EMULATOR, HOST, bind_error
-
-ROOT = Path(__file__).resolve().parents[2]
-CLI = str(Path(sys.executable).parent / "connector-host")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _env(**values: str) -> dict[str, str]:
@@ -109,24 +98,9 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    served = Served(_free_port(), _free_port(), tmp_path_factory.mktemp("serve") / "serve.log")
-    with served.log.open("wb") as log_file:
-        server = subprocess.Popen([CLI, "serve"], cwd=ROOT, env=served.env, stdout=subprocess.DEVNULL,
-                                  stderr=log_file)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{served.port}/health", timeout=1)
-                break
-            except OSError:
-                assert server.poll() is None, served.log.read_text()
-                assert time.monotonic() < deadline, "the host did not start"
-                time.sleep(0.1)
+    served = Served(free_port(), free_port(), tmp_path_factory.mktemp("serve") / "serve.log")
+    with serving(served.env, served.log, port=served.port):
         yield served
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def _call(url: str, body: object = None, **headers: str) -> dict:  # type: ignore[type-arg]
@@ -168,7 +142,7 @@ def test_demo_commands_find_the_host_from_the_same_environment(served: Served) -
 
 def test_demo_session_says_what_to_export_when_the_stand_in_is_elsewhere(served: Served) -> None:
     # a second shell without the first one's variables looks where connector.yaml's defaults say
-    elsewhere = _free_port()
+    elsewhere = free_port()
     result = _run("demo-session", env=_env(PORT=str(served.port), CT_EMULATOR_PORT=str(elsewhere)))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -180,7 +154,7 @@ def test_demo_session_says_what_to_export_when_the_stand_in_is_elsewhere(served:
 
 
 def test_demo_session_warns_when_no_host_answers_where_the_session_points(served: Served) -> None:
-    elsewhere = _free_port()
+    elsewhere = free_port()
     result = _run("demo-session", "--id", env=_env(PORT=str(elsewhere), CT_EMULATOR_PORT=str(served.ct_port)))
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.split()) == 1, "--id prints the id alone, the warning goes to stderr"
