@@ -7,6 +7,7 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,13 +85,17 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def cmd_new_plugin(args: argparse.Namespace) -> int:
-    from host.scaffold import scaffold
+    from host.scaffold import host_source, scaffold
 
+    host = host_source()
     try:
-        created = scaffold(args.name, Path(args.dir))
+        created = scaffold(args.name, Path(args.dir), host)
     except (ValueError, FileExistsError) as exc:
         raise ConnectorError(str(exc)) from None
-    print(f"created {created}\nnext: pip install -e {created} && pytest {created}")
+    steps = [f"cd {shlex.quote(str(created))}", "python -m venv .venv && . .venv/bin/activate",
+             *([f"pip install {host}"] if host else []), "pip install -e '.[test]' && pytest"]
+    print(f"created {created}\nnext, in a new virtual environment (its README.md says the same):")
+    print("\n".join(f"  {step}" for step in steps))
     return 0
 
 
