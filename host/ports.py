@@ -1,7 +1,8 @@
 """Listening sockets that cannot be opened, told as one line that names the setting to change.
 
-``connector-host serve`` opens two: the host's (``server.host``/``server.port``, ``--host``/``--port``) and,
-on the embedded default, the commercetools stand-in's (``commercetools.emulator.port``). A busy port, a
+``connector-host serve`` opens up to three: the host's (``server.host``/``server.port``, ``--host``/``--port``),
+on the embedded default the commercetools stand-in's (``commercetools.emulator.port``), and the metrics
+port (``server.metricsPort``). A busy port, a
 port below 1024 without the right, or an address this machine does not have is a start-up problem like a
 bad connector.yaml: one line with the fix, exit 2, no traceback.
 """
@@ -35,6 +36,7 @@ class Listener:
 HOST = Listener("", "server.port", "PORT", "--port", "server.host", "--host")
 EMULATOR = Listener(" for the commercetools stand-in", "commercetools.emulator.port", "CT_EMULATOR_PORT",
                     host_setting="commercetools.emulator.host")
+METRICS = Listener(" for /metrics", "server.metricsPort", "METRICS_PORT", host_setting="server.metricsHost")
 
 
 def reads_env(config_path: str | Path, name: str) -> bool:

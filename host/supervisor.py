@@ -71,7 +71,7 @@ class Supervisor:
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         metrics: MetricsServer | None = None
         try:
-            metrics = start_metrics(server)
+            metrics = start_metrics(server, self.deployment.source)
             for index in range(self.count):
                 self._start(index)
             return self._watch()

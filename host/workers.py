@@ -37,7 +37,7 @@ from host._version import __version__
 from host.config import Deployment, ServerConfig, load_config
 from host.errors import ConnectorError
 from host.keys import DEPLOYMENT, EMULATOR_URL
-from host.ports import EMULATOR, HOST, bind_error, reads_env
+from host.ports import EMULATOR, HOST, METRICS, bind_error, reads_env
 from host.server import HostRunner
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ async def _run(app: web.Application, server: ServerConfig, *, reuse_port: bool, 
         await runner.cleanup()
 
 
-def start_metrics(server: ServerConfig) -> MetricsServer | None:
+def start_metrics(server: ServerConfig, config_path: str = "connector.yaml") -> MetricsServer | None:
     if server.metricsPort is None:
         return None
     from host.metrics import serve_metrics
@@ -143,7 +143,8 @@ def start_metrics(server: ServerConfig) -> MetricsServer | None:
     try:
         metrics = serve_metrics(host, server.metricsPort)
     except OSError as exc:
-        raise ConnectorError(f"cannot serve metrics on {host}:{server.metricsPort}: {exc.strerror}") from None
+        error = bind_error(exc, METRICS, host, server.metricsPort, config_path)
+        raise error or ConnectorError(f"cannot serve metrics on {host}:{server.metricsPort}: {exc.strerror}") from None
     logger.info("metrics on http://%s:%d/metrics", host, metrics.port)
     return metrics
 
@@ -154,7 +155,7 @@ def _serve_here(deployment: Deployment) -> int:
 
     server = deployment.config.server
     telemetry.setup(deployment.config.tracing)
-    metrics = start_metrics(server)
+    metrics = start_metrics(server, deployment.source)
     try:
         app = create_app(deployment)
         app.on_startup.append(_freeze_startup_objects)

@@ -72,7 +72,7 @@ def test_check_warns_and_goes_on_when_connector_yaml_does_not_use_them(env: dict
 def test_serve_warns_and_serves(env: dict[str, str], tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "serve.log"
-    with serving({**env, "PORT": str(port), "CT_EMULATOR_PORT": "0"}, log, port=port):
+    with serving({**env, "PORT": str(port), "CT_EMULATOR_PORT": "0", "METRICS_PORT": "0"}, log, port=port):
         said = log.read_text(encoding="utf-8")
     assert "warning: plugin 'broken_psp' from connector-host-broken-psp 0.2.0 failed to load" in said
     assert "warning: provider 'future_psp' of connector-host-future-psp 2.0.0 supports host API >=2,<3" in said
@@ -85,7 +85,8 @@ def test_an_instance_that_uses_one_stops_start_up_with_the_reason_and_the_hint(
     config.write_text(f"commercetools:\n  embedded: true\ninstances:\n  psp:\n    plugin: {plugin}\n"
                       f"    paymentInterface: psp\n", encoding="utf-8")
     for command in ("check", "serve"):
-        refused = _run({**env, "PORT": "0", "CT_EMULATOR_PORT": "0"}, command, "--config", str(config))
+        refused = _run({**env, "PORT": "0", "CT_EMULATOR_PORT": "0", "METRICS_PORT": "0"}, command, "--config",
+                       str(config))
         assert refused.returncode == 2
         assert refused.stderr.splitlines() == [
             f"connector-host: connector.yaml:5 instances.psp.plugin: {problem} (fix or reinstall "

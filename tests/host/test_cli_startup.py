@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import socket
 import subprocess
 import urllib.request
@@ -17,11 +18,16 @@ from pathlib import Path
 import pytest
 from support.serving import CLI, ROOT, free_port, serving
 
+from host._version import __version__
 from host.ports import EMULATOR, HOST, bind_error
+
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ ")   # logFormat: text
 
 
 def _env(**values: str) -> dict[str, str]:
-    env = {**os.environ, "CONNECTOR_HOST_BLOCK_PLUGINS": "", **values}
+    """A shell's environment; every port the shipped connector.yaml opens is free unless given."""
+    env = {**os.environ, "CONNECTOR_HOST_BLOCK_PLUGINS": "", "PORT": "0", "CT_EMULATOR_PORT": "0",
+           "METRICS_PORT": "0", **values}
     env.pop("CONNECTOR_CONFIG", None)
     return env
 
@@ -40,26 +46,24 @@ def busy_port() -> Iterator[int]:
         yield s.getsockname()[1]
 
 
-def test_a_busy_port_is_one_line_naming_the_setting_the_variable_and_the_flag(busy_port: int) -> None:
-    result = _run("serve", env=_env(PORT=str(busy_port), CT_EMULATOR_PORT="0"))
+@pytest.mark.parametrize(("variable", "expected"), [
+    ("PORT", "cannot listen on 0.0.0.0:{port}: the port is already in use (server.port)"),
+    ("CT_EMULATOR_PORT", "cannot listen on 127.0.0.1:{port} for the commercetools stand-in: the port is already "
+                         "in use (commercetools.emulator.port)"),
+    ("METRICS_PORT", "cannot listen on 0.0.0.0:{port} for /metrics: the port is already in use (server.metricsPort)"),
+])
+def test_a_busy_port_is_one_line_naming_the_setting_and_the_variable(busy_port: int, variable: str,
+                                                                     expected: str) -> None:
+    result = _run("serve", env=_env(**{variable: str(busy_port)}))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"connector-host: cannot listen on 0.0.0.0:{busy_port}: the port is already in use "
-                               f"(server.port)")
-    assert "export PORT=" in lines[0] and "--port " in lines[0] and "set server.port in connector.yaml" in lines[0]
-    assert "serving" not in result.stderr, "nothing may claim to serve before the socket listens"
-
-
-def test_a_busy_stand_in_port_is_one_line_naming_ct_emulator_port(busy_port: int) -> None:
-    result = _run("serve", env=_env(PORT="0", CT_EMULATOR_PORT=str(busy_port)))
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"connector-host: cannot listen on 127.0.0.1:{busy_port} for the commercetools "
-                               f"stand-in: the port is already in use (commercetools.emulator.port)")
-    assert "export CT_EMULATOR_PORT=" in lines[0]
+    said = [line for line in result.stderr.splitlines() if not LOG_LINE.match(line)]
+    assert len(said) == 1, result.stderr
+    assert said[0].startswith(f"connector-host: {expected.format(port=busy_port)}, perhaps by another "
+                              f"connector-host. Use another port: export {variable}="), said[0]
+    if variable == "PORT":
+        assert "--port " in said[0] and said[0].endswith("or set server.port in connector.yaml")
+    assert f"connector-host {__version__} serving" not in result.stderr, "nothing may claim to serve before it listens"
 
 
 def test_bind_errors_name_what_the_config_can_change(tmp_path: Path) -> None:
