@@ -7,11 +7,11 @@ src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 branch=${2:-$(git -C "$src" rev-parse --abbrev-ref HEAD)}
 dir=$(mktemp -d)
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-port=$(free_port); ct_port=$(free_port)
+port=$(free_port); ct_port=$(free_port); metrics_port=$(free_port)
 start=$(date +%s.%N)
 git clone --quiet --branch "$branch" "$src" "$dir/repo"
 cd "$dir/repo"
-PORT=$port CT_EMULATOR_PORT=$ct_port setsid make run >"$dir/make-run.log" 2>&1 &
+PORT=$port CT_EMULATOR_PORT=$ct_port METRICS_PORT=$metrics_port setsid make run >"$dir/make-run.log" 2>&1 &
 make_pid=$!
 until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
   if ! kill -0 "$make_pid" 2>/dev/null; then cat "$dir/make-run.log"; exit 1; fi
