@@ -165,3 +165,17 @@ def test_demo_session_warns_when_no_host_answers_where_the_session_points(served
     assert f"warning: no connector-host answers at http://127.0.0.1:{elsewhere} (server.port of connector.yaml)" \
         in result.stderr
     assert "export PORT=<its port> here" in result.stderr
+
+
+def test_the_readme_lists_every_variable_connector_yaml_reads() -> None:
+    """A newcomer finds the settings in the README, not only inside connector.yaml."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Settings you can override", 1)[1].split("\n## ", 1)[0]
+    values = [line.split("#", 1)[0] for line in (ROOT / "connector.yaml").read_text(encoding="utf-8").splitlines()]
+    read = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", "\n".join(values)))
+    assert read >= {"PORT", "CT_EMULATOR_PORT", "CONNECTOR_EMBEDDED", "LOG_FORMAT"}
+    missing = sorted(name for name in read | {"CONNECTOR_CONFIG", "CONNECTOR_HOST_BLOCK_PLUGINS"}
+                     if f"`{name}`" not in table)
+    assert not missing, f"README's settings table lacks {missing}"
+    for flag in ("--port", "--host", "--config"):
+        assert f"`{flag}" in table
