@@ -44,7 +44,8 @@ async def balance(request: web.Request) -> web.Response:
     except ApiError as exc:
         if exc.status == 401:
             raise
-        raise GiftCardError(GiftCardState.GENERIC_ERROR.value, exc.message, status=exc.status) from None
+        field = {"field": exc.fields["field"]} if "field" in exc.fields else {}
+        raise GiftCardError(GiftCardState.GENERIC_ERROR.value, exc.message, status=exc.status, **field) from None
 
 
 async def _balance(request: web.Request) -> web.Response:
