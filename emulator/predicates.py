@@ -195,6 +195,20 @@ def parse_where(text: str) -> Predicate:
         ) from None
 
 
+_SORT_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$")
+
+
+def _path(doc: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = doc
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _sort_key(field: str) -> Callable[[Mapping[str, Any]], str]:
+    return lambda doc: str(_path(doc, field) or "")
+
+
 def _int_param(query: Mapping[str, str], name: str, default: int, maximum: int) -> int:
     raw = query.get(name)
     if raw is None:
@@ -211,11 +225,17 @@ def _int_param(query: Mapping[str, str], name: str, default: int, maximum: int) 
 def paged_query(
     docs: Sequence[Mapping[str, Any]], wheres: Sequence[str], query: Mapping[str, str]
 ) -> dict[str, Any]:
-    """A commercetools ``PagedQueryResponse`` over ``docs`` for ``where``, ``limit``, ``offset``."""
+    """A commercetools ``PagedQueryResponse`` over ``docs`` for ``where``, ``sort``, ``limit``, ``offset``."""
     limit = _int_param(query, "limit", 20, 500)
     offset = _int_param(query, "offset", 0, 10000)
     predicates = [parse_where(w) for w in wheres]
     matching = [d for d in docs if all(p(d) for p in predicates)]
+    sorts = query.getall("sort", []) if hasattr(query, "getall") else [query["sort"]] if "sort" in query else []
+    for spec in reversed(sorts):   # the first sort is the primary one: apply it last (sorts are stable)
+        field, _, direction = str(spec).strip().partition(" ")
+        if not _SORT_FIELD.match(field) or direction.lower() not in ("", "asc", "desc"):
+            raise invalid_input(f"Malformed parameter: sort: '{spec}'.")
+        matching.sort(key=_sort_key(field), reverse=direction.lower() == "desc")
     page = matching[offset : offset + limit]
     result: dict[str, Any] = {"limit": limit, "offset": offset, "count": len(page)}
     if query.get("withTotal", "true").lower() != "false":

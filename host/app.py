@@ -27,6 +27,7 @@ from host.handlers import enablers, giftcards, intents, operations, payments, we
 from host.instrument import instrument_provider, observe, outbound_trace_config
 from host.keys import CT, DEPLOYMENT, EMULATOR_URL, HTTP, JWT, OAUTH, ROUTER, SESSION_AUTH
 from host.middleware import MIDDLEWARES, server_header
+from host.ports import EMULATOR, bind_error
 from host.providers import Provider, ProviderContext
 from host.routing import Bound, Router
 
@@ -81,10 +82,17 @@ async def _emulator_ctx(app: web.Application) -> AsyncIterator[None]:
     runner = web.AppRunner(create_emulator_app(config), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, ct.emulator.host, ct.emulator.port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        error = bind_error(exc, EMULATOR, ct.emulator.host, ct.emulator.port, app[DEPLOYMENT].source)
+        if error is None:
+            raise
+        raise error from None
     port = runner.addresses[0][1]
     app[EMULATOR_URL] = f"http://{ct.emulator.host}:{port}"
-    logger.info("embedded commercetools stand-in listening on %s", app[EMULATOR_URL])
+    logger.debug("embedded commercetools stand-in listening on %s", app[EMULATOR_URL])
     yield
     await runner.cleanup()
 

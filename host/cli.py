@@ -7,8 +7,7 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,12 +18,18 @@ import aiohttp
 from host import reconcile_cli
 from host._version import HOST_API_VERSION, __version__
 from host.config import Deployment, default_config_path, load_config
+from host.demo_cli import add_parsers as add_demo_parsers
 from host.errors import ConnectorError
-from host.plugins import Plugins
+from host.plugins import BLOCK_ENV, Plugins
 
 
 def _load(args: argparse.Namespace) -> Deployment:
-    return load_config(Path(args.config) if args.config else default_config_path())
+    """connector.yaml, validated; a broken installed plugin that it does not use is a warning, one line each."""
+    deployment = load_config(Path(args.config) if args.config else default_config_path())
+    for broken in deployment.plugins.broken:   # the ones it uses stopped load_config already
+        print(f"connector-host: warning: {broken.problem} ({deployment.source} does not use it; {broken.hint})",
+              file=sys.stderr)
+    return deployment
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -63,81 +68,34 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_plugins(args: argparse.Namespace) -> int:
     plugins = Plugins.discover()
     print(f"connector-host {__version__}, host API {HOST_API_VERSION}")
-    for info in sorted(plugins.plugins.values(), key=lambda p: p.name):
+    rows: list[tuple[str, str]] = []
+    for info in plugins.plugins.values():
         names = ", ".join(sorted(e.name for e in plugins.providers.values() if e.plugin.name == info.name))
         kind = "built-in" if info.builtin else "installed"
-        print(f"{info.name:<20} {info.distribution} {info.version} ({kind}): {names or '-'}")
-    for name in sorted(plugins.blocked):
-        print(f"{name:<20} blocked by $CONNECTOR_HOST_BLOCK_PLUGINS")
-    return 0
-
-
-def _emulator_url(deployment: Deployment, override: str | None) -> str:
-    if override:
-        return override.rstrip("/")
-    ct = deployment.config.commercetools
-    if not ct.embedded:
-        raise ConnectorError("this command needs `commercetools: {embedded: true}` (or --emulator URL)")
-    return f"http://{ct.emulator.host}:{ct.emulator.port}"
-
-
-async def _post(url: str, body: dict[str, Any]) -> Any:
-    async with aiohttp.ClientSession() as http, http.post(url, json=body) as resp:
-        data = await resp.json(content_type=None)
-        if resp.status >= 400:
-            raise ConnectorError(f"{url} answered {resp.status}: {data}")
-        return data
-
-
-def cmd_demo_session(args: argparse.Namespace) -> int:
-    deployment = _load(args)
-    emulator = _emulator_url(deployment, args.emulator)
-    host_url = args.host_url or f"http://127.0.0.1:{deployment.config.server.port}"
-    cart = asyncio.run(_post(f"{emulator}/_emulator/carts", {
-        "currency": args.currency, "lineItems": [{"name": "Demo item", "price": {"centAmount": args.amount},
-                                                  "quantity": 1}]}))
-    metadata: dict[str, Any] = {"processorUrl": host_url, "merchantReturnUrl": args.return_url}
-    if args.interface:
-        metadata["paymentInterface"] = args.interface
-    session = asyncio.run(_post(f"{emulator}/_emulator/sessions", {"cartId": cart["id"], "metadata": metadata}))
-    if args.json:
-        print(json.dumps({"sessionId": session["id"], "cartId": cart["id"]}))
-        return 0
-    if args.id:
-        print(session["id"])
-        return 0
-    print(f"cart    {cart['id']}  ({args.amount} {args.currency})\nsession {session['id']}\n")
-    print(f"export SESSION={session['id']}")
-    print(f"curl -s {host_url}/operations/config -H \"X-Session-Id: $SESSION\"")
-    print(f"curl -s -X POST {host_url}/payments -H \"X-Session-Id: $SESSION\" -H 'Content-Type: application/json' "
-          "-d '{\"paymentMethod\":{\"type\":\"card\"},\"paymentOutcome\":\"Authorized\"}'")
-    return 0
-
-
-def cmd_demo_tokens(args: argparse.Namespace) -> int:
-    deployment = _load(args)
-    emulator = _emulator_url(deployment, args.emulator)
-    pk = deployment.config.commercetools.projectKey
-    token = asyncio.run(_post(f"{emulator}/_emulator/tokens", {
-        "client_id": "checkout", "scopes": [f"manage_checkout_payment_intents:{pk}",
-                                            f"manage_checkout_transactions:{pk}"]}))
-    jwt_token = asyncio.run(_post(f"{emulator}/jwt/token", {"sub": "demo-merchant"}))
-    if args.json:
-        print(json.dumps({"oauth": token["access_token"], "jwt": jwt_token["token"]}))
-        return 0
-    print(f"export CT_TOKEN={token['access_token']}   # for /operations/payment-intents and /transactions")
-    print(f"export MC_JWT={jwt_token['token']}   # Merchant Center JWT, for /operations/status and payment-components")
+        rows.append((info.name, f"{info.distribution} {info.version} ({kind}): {names or '-'}"))
+    rows += [(b.name, f"{b.distribution} {b.version}: BROKEN: {b.problem}") for b in plugins.broken]
+    rows += [(name, "blocked by $CONNECTOR_HOST_BLOCK_PLUGINS") for name in plugins.blocked]
+    for name, text in sorted(rows):
+        print(f"{name:<20} {text}")
+    if plugins.broken:
+        names = ",".join(sorted({b.name for b in plugins.broken}))
+        print(f"\nA connector.yaml that uses none of the broken ones works; {BLOCK_ENV}={names} keeps them from "
+              f"loading.")
     return 0
 
 
 def cmd_new_plugin(args: argparse.Namespace) -> int:
-    from host.scaffold import scaffold
+    from host.scaffold import host_source, scaffold
 
+    host = host_source()
     try:
-        created = scaffold(args.name, Path(args.dir))
+        created = scaffold(args.name, Path(args.dir), host)
     except (ValueError, FileExistsError) as exc:
         raise ConnectorError(str(exc)) from None
-    print(f"created {created}\nnext: pip install -e {created} && pytest {created}")
+    steps = [f"cd {shlex.quote(str(created))}", "python -m venv .venv && . .venv/bin/activate",
+             *([f"pip install {host}"] if host else []), "pip install -e '.[test]' && pytest"]
+    print(f"created {created}\nnext, in a new virtual environment (its README.md says the same):")
+    print("\n".join(f"  {step}" for step in steps))
     return 0
 
 
@@ -164,20 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("name", help="the plugin's name, lower_snake (it becomes `plugin:` in connector.yaml)")
     new.add_argument("--dir", default=".", help="where to create connector-host-<name>/ (default: here)")
     new.set_defaults(func=cmd_new_plugin)
-    demo = with_config(sub.add_parser("demo-session", help="embedded stand-in: create a cart and a session"))
-    demo.add_argument("--interface", default=None, help="paymentInterface for the session (e.g. mock)")
-    demo.add_argument("--amount", type=int, default=5950, help="cart total in minor units")
-    demo.add_argument("--currency", default="EUR")
-    demo.add_argument("--return-url", default="http://127.0.0.1:8080/health")
-    demo.add_argument("--host-url", default=None)
-    demo.add_argument("--emulator", default=None, help="the stand-in's URL (default from connector.yaml)")
-    demo.add_argument("--json", action="store_true")
-    demo.add_argument("--id", action="store_true", help="print only the session id")
-    demo.set_defaults(func=cmd_demo_session)
-    tokens = with_config(sub.add_parser("demo-tokens", help="embedded stand-in: an OAuth token and an MC JWT"))
-    tokens.add_argument("--emulator", default=None)
-    tokens.add_argument("--json", action="store_true")
-    tokens.set_defaults(func=cmd_demo_tokens)
+    add_demo_parsers(sub, with_config, _load)
     with_config(reconcile_cli.add_parser(sub)).set_defaults(
         func=lambda args: reconcile_cli.cmd_reconcile(args, _load(args)))
     return parser
@@ -192,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"connector-host: {exc}", file=sys.stderr)
         return 2
     except aiohttp.ClientError as exc:
-        print(f"connector-host: cannot reach the commercetools stand-in: {exc}", file=sys.stderr)
+        print(f"connector-host: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
 
 

@@ -263,6 +263,11 @@ def _bind_instances(config: ConnectorConfig, tree: Any, file: str, plugins: Plug
     for iid, inst in config.instances.items():
         base = ("instances", iid)
         if inst.plugin not in plugins.providers:
+            broken = plugins.broken_provider(inst.plugin)
+            if broken is not None:
+                raise ConfigError(broken.problem, file=file, line=_line_of(tree, (*base, "plugin")),
+                                  path=f"instances.{iid}.plugin",
+                                  fix=f"fix or reinstall {broken.distribution}, or remove this instance; {broken.hint}")
             blocked = f"; {inst.plugin!r} is blocked by CONNECTOR_HOST_BLOCK_PLUGINS" \
                 if inst.plugin in plugins.blocked else ""
             raise ConfigError(f"unknown plugin {inst.plugin!r}{blocked}", file=file,

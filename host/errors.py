@@ -170,10 +170,11 @@ class GiftCardError(ApiError):
 
     status = 400
 
-    def __init__(self, state: str, message: str, *, status: int | None = None) -> None:
+    def __init__(self, state: str, message: str, *, status: int | None = None, **fields: Any) -> None:
         super().__init__(message, code=state, status=status if status is not None else
-                         (404 if state == "NotFound" else 400))
+                         (404 if state == "NotFound" else 400), **fields)
         self.state = state
 
     def body(self) -> dict[str, Any]:
-        return {"status": {"state": self.state, "errors": [{"code": self.state, "message": self.message}]}}
+        return {"status": {"state": self.state, "errors": [{"code": self.state, "message": self.message,
+                                                            **self.fields}]}}

@@ -20,7 +20,8 @@ def register_providers(registry: Registry) -> None:
 
     Called once at start-up, during discovery, before connector.yaml's instances are created. Call
     ``registry.register(name, ProviderClass)`` for each class; ``name`` is what an operator writes as
-    ``plugin:`` in connector.yaml. A name registered twice stops start-up with both distributions named.
+    ``plugin:`` in connector.yaml. A name registered twice is unusable: start-up stops, naming both
+    distributions, where connector.yaml uses it, and warns otherwise.
 
     :param registry: the ``host.Registry`` to add provider classes to.
     :return: nothing; the registry collects the classes.

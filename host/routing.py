@@ -39,8 +39,8 @@ class Bound(Generic[P]):
 class Router:
     by_interface: dict[str, Bound[Provider]] = field(default_factory=dict)
     by_id: dict[str, Bound[Provider]] = field(default_factory=dict)
-    # the one enabled instance of each kind, when there is exactly one (else None)
-    _single: dict[Kind, Bound[Provider] | None] = field(default_factory=dict)
+    # the one enabled instance of each kind, and of any kind (key None), when there is exactly one (else None)
+    _single: dict[Kind | None, Bound[Provider] | None] = field(default_factory=dict)
 
     @classmethod
     def build(cls, bound: Mapping[str, Bound[Provider]]) -> Router:
@@ -48,8 +48,8 @@ class Router:
         for b in bound.values():
             router.by_interface[b.payment_interface] = b
             router.by_id[b.id] = b
-        for kind in ("payment", "giftcard"):
-            enabled = [b for b in bound.values() if b.enabled and b.provider.kind == kind]
+        for kind in ("payment", "giftcard", None):
+            enabled = [b for b in bound.values() if b.enabled and kind in (None, b.provider.kind)]
             router._single[kind] = enabled[0] if len(enabled) == 1 else None
         return router
 
@@ -58,13 +58,18 @@ class Router:
         return [b for b in self.by_id.values() if b.enabled]
 
     def for_interface(self, payment_interface: str | None, kind: Kind | None) -> Bound[Provider]:
-        """The instance for a paymentInterface; with none given, the only enabled one of ``kind``."""
+        """The instance for a paymentInterface; with none given, the only enabled one of ``kind`` (of any
+        kind when ``kind`` is None: ``/operations/config`` and plugin routes serve every kind)."""
         if not payment_interface:
-            single = self._single.get(kind) if kind else None
+            single = self._single.get(kind)
             if single is None:
+                candidates = sorted(b.payment_interface for b in self.enabled if kind in (None, b.provider.kind))
+                if not candidates:
+                    raise InvalidOperationError("No enabled payment integration can serve this request.")
                 raise InvalidOperationError(
-                    "The session names no paymentInterface and more than one integration could serve "
-                    "this request; create the session with metadata.paymentInterface.")
+                    f"The session names no paymentInterface and {len(candidates)} integrations could serve this "
+                    f"request ({', '.join(candidates)}); create the session with metadata.paymentInterface set "
+                    f"to one of them.")
             return single
         bound = self.by_interface.get(payment_interface)
         if bound is None:

@@ -16,12 +16,18 @@ The files come from ``host/templates/plugin/`` (``string.Template``: ``$name``, 
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import json
 import keyword
 import re
+import shlex
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from string import Template
+from typing import Any
+from urllib.parse import unquote, urlparse
 
 from host._version import HOST_API_VERSION, __version__
 from host.plugins import BUILTINS
@@ -55,9 +61,39 @@ def validate_name(name: str) -> str:
     return name
 
 
-def variables(name: str) -> dict[str, str]:
-    """What the templates are filled with."""
+def install_source(direct_url: Mapping[str, Any]) -> str | None:
+    """The ``pip install`` arguments that install connector-host from where it was installed (PEP 610
+    ``direct_url.json``): a directory (``-e`` when it was editable), an archive, or a VCS URL at the commit."""
+    url = str(direct_url.get("url", ""))
+    parsed = urlparse(url)
+    local = unquote(parsed.path) if parsed.scheme == "file" else None
+    if "vcs_info" in direct_url:
+        vcs = direct_url["vcs_info"]
+        at = f"@{vcs['commit_id']}" if vcs.get("commit_id") else ""
+        return shlex.quote(f"connector-host @ {vcs['vcs']}+{url}{at}")
+    if "dir_info" in direct_url and local:
+        return f"-e {shlex.quote(local)}" if direct_url["dir_info"].get("editable") else shlex.quote(local)
+    if url:
+        return shlex.quote(local or f"connector-host @ {url}")
+    return None
+
+
+def host_source() -> str | None:
+    """How a new virtual environment gets this very connector-host: ``install_source`` of the installed
+    distribution that recorded where it came from, else this checkout when the code runs from one, else
+    ``None``: it came from a package index, where the plugin's ``connector-host>=`` dependency finds it."""
+    for dist in importlib.metadata.distributions(name="connector-host"):   # a checkout's egg-info may come first
+        text = dist.read_text("direct_url.json")
+        if text:
+            return install_source(json.loads(text))
+    checkout = Path(__file__).resolve().parents[1]
+    return f"-e {shlex.quote(str(checkout))}" if (checkout / "pyproject.toml").is_file() else None
+
+
+def variables(name: str, host: str | None = None) -> dict[str, str]:
+    """What the templates are filled with; ``host`` is ``host_source()``'s answer."""
     major = int(HOST_API_VERSION.split(".")[0])
+    install = f"{f'pip install {host}':<29} # connector-host, from where this plugin was generated\n" if host else ""
     return {
         "name": name,
         "dist": f"connector-host-{name.replace('_', '-')}",
@@ -67,12 +103,13 @@ def variables(name: str) -> dict[str, str]:
         "env": name.upper(),
         "host_version": __version__,
         "host_api": f">={major}.0,<{major + 1}",
+        "host_install": install,
     }
 
 
-def render(name: str) -> dict[Path, str]:
+def render(name: str, host: str | None = None) -> dict[Path, str]:
     """The files of a new plugin project, by path relative to the project directory."""
-    values = variables(name)
+    values = variables(name, host)
     files: dict[Path, str] = {}
     for template in sorted(p for p in TEMPLATES.rglob("*.tmpl") if p.is_file()):
         relative = template.relative_to(TEMPLATES).with_suffix("")
@@ -85,16 +122,17 @@ def render(name: str) -> dict[Path, str]:
     return files
 
 
-def scaffold(name: str, directory: Path) -> Path:
+def scaffold(name: str, directory: Path, host: str | None = None) -> Path:
     """Create the plugin project ``connector-host-<name>`` in ``directory``; returns the project directory.
 
-    ``ValueError`` for a name that cannot be a plugin name, ``FileExistsError`` when the project exists.
+    ``host`` says how its README installs connector-host (``host_source()``). ``ValueError`` for a name
+    that cannot be a plugin name, ``FileExistsError`` when the project exists.
     """
     name = validate_name(name)
     target = Path(directory) / variables(name)["dist"]
     if target.exists():
         raise FileExistsError(f"{target} already exists; remove it or pass another --dir")
-    files = render(name)
+    files = render(name, host)
     for relative, text in files.items():
         path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)

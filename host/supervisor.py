@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from host.config import Deployment
 from host.errors import ConnectorError
+from host.ports import HOST, bind_error
 from host.workers import MULTIPROC_ENV, WorkerSpec, empty_multiprocess_dir, start_metrics, worker_main
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class Supervisor:
 
     def run(self) -> int:
         server = self.deployment.config.server
-        port = claim_port(server.host, server.port)
+        port = claim_port(server.host, server.port, self.deployment.source)
         self.spec = WorkerSpec(self.deployment.source, server.host, port, server.logFormat, self.log_level)
         directory, created = _prepare_multiprocess_dir()
         wake_r, wake_w = os.pipe()
@@ -70,7 +71,7 @@ class Supervisor:
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         metrics: MetricsServer | None = None
         try:
-            metrics = start_metrics(server)
+            metrics = start_metrics(server, self.deployment.source)
             for index in range(self.count):
                 self._start(index)
             return self._watch()
@@ -172,16 +173,18 @@ def _read_ready(pipe: Connection) -> bool:
         return False
 
 
-def claim_port(host: str, port: int) -> int:
+def claim_port(host: str, port: int, config_path: str = "") -> int:
     """Check that ``host:port`` is free and resolve port 0. Workers bind with SO_REUSEPORT, which would let
-    them silently share the port with an older connector-host still running: this plain bind would not."""
+    them silently share the port with an older connector-host still running: this plain bind would not.
+    A port that cannot be had is ``host.ports.bind_error``'s one line (``config_path``: the connector.yaml)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise ConnectorError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+            error = bind_error(exc, HOST, host, port, config_path or "connector.yaml")
+            raise error or ConnectorError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         bound: int = probe.getsockname()[1]
         return bound
 

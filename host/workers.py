@@ -36,6 +36,8 @@ from aiohttp import web
 from host._version import __version__
 from host.config import Deployment, ServerConfig, load_config
 from host.errors import ConnectorError
+from host.keys import DEPLOYMENT, EMULATOR_URL
+from host.ports import EMULATOR, HOST, METRICS, bind_error, reads_env
 from host.server import HostRunner
 
 if TYPE_CHECKING:
@@ -69,21 +71,35 @@ def worker_count(deployment: Deployment, requested: int | None) -> int:
 def serve(deployment: Deployment, *, workers: int | None, log_level: str) -> int:
     """Serve ``deployment`` until SIGTERM/SIGINT; returns the exit code."""
     count = worker_count(deployment, workers)
-    server = deployment.config.server
-    print(f"connector-host {__version__} serving {deployment.source} on http://{server.host}:{server.port} "
-          f"({len(deployment.instances)} instance(s), {count} worker(s))", file=sys.stderr)
-    if deployment.config.commercetools.embedded:
-        from host.app import public_url
-
-        print(f"demo checkout: {public_url(server)}/demo/", file=sys.stderr)
     if count == 1:
         directory = os.environ.get(MULTIPROC_ENV)
         if directory:   # an operator's multiprocess directory: start from an empty one, as the library wants
             empty_multiprocess_dir(Path(directory))
         return _serve_here(deployment)
+    announce(deployment, count)
     from host.supervisor import Supervisor
 
     return Supervisor(deployment, count, log_level).run()
+
+
+def announce(deployment: Deployment, count: int, app: web.Application | None = None) -> None:
+    """Where the host serves (said once it listens, when it serves in this process), where its stand-in
+    is, and what another shell must export for the demo commands to find them."""
+    from host.app import public_url
+
+    server = deployment.config.server
+    line = (f"connector-host {__version__} serving {deployment.source} on http://{server.host}:{server.port} "
+            f"({len(deployment.instances)} instance(s), {count} worker(s))")
+    if app is not None and EMULATOR_URL in app:
+        line += f", commercetools stand-in on {app[EMULATOR_URL]}"
+    print(line, file=sys.stderr)
+    if deployment.config.commercetools.embedded:
+        print(f"demo checkout: {public_url(server)}/demo/", file=sys.stderr)
+    exports = [f"{name}={os.environ[name]}" for name in (HOST.env, EMULATOR.env)
+               if os.environ.get(name) and reads_env(deployment.source, name)]
+    if exports:
+        print(f"in another shell, `export {' '.join(exports)}` so that demo-session and demo-tokens find it",
+              file=sys.stderr)
 
 
 # -- one serving process ----------------------------------------------------------------------------
@@ -104,7 +120,8 @@ async def _run(app: web.Application, server: ServerConfig, *, reuse_port: bool, 
         try:
             await site.start()
         except OSError as exc:
-            raise ConnectorError(f"cannot listen on {server.host}:{server.port}: {exc.strerror}") from None
+            error = bind_error(exc, HOST, server.host, server.port, app[DEPLOYMENT].source)
+            raise error or ConnectorError(f"cannot listen on {server.host}:{server.port}: {exc.strerror}") from None
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in stop_on:
@@ -117,7 +134,7 @@ async def _run(app: web.Application, server: ServerConfig, *, reuse_port: bool, 
         await runner.cleanup()
 
 
-def start_metrics(server: ServerConfig) -> MetricsServer | None:
+def start_metrics(server: ServerConfig, config_path: str = "connector.yaml") -> MetricsServer | None:
     if server.metricsPort is None:
         return None
     from host.metrics import serve_metrics
@@ -126,7 +143,8 @@ def start_metrics(server: ServerConfig) -> MetricsServer | None:
     try:
         metrics = serve_metrics(host, server.metricsPort)
     except OSError as exc:
-        raise ConnectorError(f"cannot serve metrics on {host}:{server.metricsPort}: {exc.strerror}") from None
+        error = bind_error(exc, METRICS, host, server.metricsPort, config_path)
+        raise error or ConnectorError(f"cannot serve metrics on {host}:{server.metricsPort}: {exc.strerror}") from None
     logger.info("metrics on http://%s:%d/metrics", host, metrics.port)
     return metrics
 
@@ -137,11 +155,12 @@ def _serve_here(deployment: Deployment) -> int:
 
     server = deployment.config.server
     telemetry.setup(deployment.config.tracing)
-    metrics = start_metrics(server)
+    metrics = start_metrics(server, deployment.source)
     try:
         app = create_app(deployment)
         app.on_startup.append(_freeze_startup_objects)
-        asyncio.run(_run(app, server, reuse_port=False, stop_on=(signal.SIGINT, signal.SIGTERM)))
+        asyncio.run(_run(app, server, reuse_port=False, stop_on=(signal.SIGINT, signal.SIGTERM),
+                         on_ready=lambda: announce(deployment, 1, app)))
     finally:
         if metrics is not None:
             metrics.close()

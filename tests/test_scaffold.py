@@ -1,41 +1,29 @@
 """``connector-host new-plugin``: ``host.scaffold`` writes a plugin distribution that passes its own tests.
 
-The end-to-end test installs the scaffolded project into a separate virtual environment, as a user would,
-without downloading connector-host's dependencies again:
+The end-to-end test does what the generated README says, as a plugin author would, outside this
+repository's environment: the README's "Develop" block runs in bash in the new project, with ``python`` the
+base interpreter (not this venv's). It makes a new virtual environment with pip, installs connector-host
+from where ``new-plugin`` found it (this checkout, editable), then the plugin with its test tools, and runs
+``pytest``. The dependencies come from the package index through pip's cache, as for any user. Then the
+new environment's ``connector-host`` validates a connector.yaml that enables the plugin, and lists it.
 
-1. ``python -m venv --without-pip``: a new, empty environment (a few milliseconds).
-2. The dependencies come from the venv running this test: a directory of symlinks to every entry of its
-   site-packages *except* the editable project installs (connector-host itself, the test plugin, the
-   examples), added to the new environment by a ``.pth`` file. The new environment sees aiohttp, pydantic,
-   pytest..., and none of this repository's plugins.
-3. This venv's pip, pointed at the new interpreter (``pip --python``), installs connector-host (editable,
-   from this checkout, so it gets its ``connector-host`` script) and then the scaffolded project as a
-   regular install: a wheel is built from it, so a file or an entry point missing from its packaging shows.
-   ``--no-deps``: the dependencies are there. The builds use pip's build isolation, so setuptools comes
-   from PyPI or pip's cache as for any user (the venv's setuptools 65 cannot build a wheel without the
-   ``wheel`` package, so ``--no-build-isolation`` is not an option).
-4. The generated tests run with the new interpreter and ``-P``, so the project directory is not on
-   ``sys.path``: the package is imported from site-packages and the host finds the plugin through its
-   entry point. Then ``connector-host check`` of that environment validates a connector.yaml that enables it.
-
-It takes about 15 s, most of it in the two builds.
+It takes about 20 s on a 2-core machine, most of it in pip installing connector-host's dependencies.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import site
 import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from host.scaffold import render, scaffold, validate_name
+from host.scaffold import host_source, install_source, render, scaffold, validate_name
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "acme_pay"
@@ -88,7 +76,37 @@ def test_the_project_has_the_entry_point_package_and_tests() -> None:
             f"{path}: a template placeholder is left"
 
 
-# -- end to end: a separate environment ------------------------------------------------------------------
+def test_the_readme_installs_connector_host_from_where_it_was_found() -> None:
+    readme = render(NAME, "-e /src/connector-host")[Path("README.md")]
+    develop = readme.split("## Develop", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    assert develop[1].startswith("pip install -e /src/connector-host # connector-host, from where")
+    assert develop[2].startswith('pip install -e ".[test]"')
+    assert "pip install -e /src" not in render(NAME, None)[Path("README.md")], "from an index: nothing to add"
+
+
+@pytest.mark.parametrize(("direct_url", "expected"), [
+    ({"url": "file:///src/connector%20host", "dir_info": {"editable": True}}, "-e '/src/connector host'"),
+    ({"url": "file:///src/connector-host", "dir_info": {}}, "/src/connector-host"),
+    ({"url": "https://github.com/acme/connector-host.git",
+      "vcs_info": {"vcs": "git", "commit_id": "0123abc", "requested_revision": "main"}},
+     "'connector-host @ git+https://github.com/acme/connector-host.git@0123abc'"),
+    ({"url": "file:///wheels/connector_host-0.1.0-py3-none-any.whl", "archive_info": {}},
+     "/wheels/connector_host-0.1.0-py3-none-any.whl"),
+])
+def test_install_source_follows_pep_610(direct_url: dict[str, Any], expected: str) -> None:
+    assert install_source(direct_url) == expected
+
+
+def test_new_plugin_prints_the_steps_with_this_checkout(tmp_path: Path) -> None:
+    assert host_source() == f"-e {ROOT}"    # this venv installs the checkout editable (make test)
+    made = _run(Path(sys.executable).parent / "connector-host", "new-plugin", NAME, "--dir", tmp_path, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.splitlines()[2:] == [
+        f"  cd {tmp_path / 'connector-host-acme-pay'}", "  python -m venv .venv && . .venv/bin/activate",
+        f"  pip install -e {ROOT}", "  pip install -e '.[test]' && pytest"]
+
+
+# -- end to end: the README's steps in a new environment -------------------------------------------------
 
 def _run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None,
          timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -96,52 +114,31 @@ def _run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None,
                           timeout=timeout, check=False)
 
 
-def _dependencies_only(target: Path) -> Path:
-    """A directory of symlinks to this venv's site-packages without the editable project installs."""
-    source = Path(site.getsitepackages()[0])
-    editable: set[str] = set()
-    for dist_info in source.glob("*.dist-info"):
-        direct_url = dist_info / "direct_url.json"
-        if direct_url.exists() and json.loads(direct_url.read_text(encoding="utf-8")).get(
-                "dir_info", {}).get("editable"):
-            editable.add(dist_info.name)
-    target.mkdir()
-    for entry in source.iterdir():
-        if entry.name in editable or entry.name.startswith("__editable__") or entry.name == "__pycache__":
-            continue
-        (target / entry.name).symlink_to(entry)
-    return target
-
-
 @pytest.fixture(scope="module")
-def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    """(the new environment's python, the scaffolded project), installed there and nowhere else."""
+def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, str]]:
+    """(the new environment's python, the scaffolded project, the output of the README's steps)."""
     base = tmp_path_factory.mktemp("scaffold")
-    project = scaffold(NAME, base)
-    venv = base / "venv"
-    made = _run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=base)
-    assert made.returncode == 0, made.stderr
-    python = venv / "bin" / "python"
-    purelib = _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=base)
-    deps = _dependencies_only(base / "deps")
-    (Path(purelib.stdout.strip()) / "_connector_host_deps.pth").write_text(
-        f"import site; site.addsitedir({str(deps)!r})\n", encoding="utf-8")
-    for target in (["-e", ROOT], [project]):
-        installed = _run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--quiet",
-                         "--disable-pip-version-check", *target, cwd=base)
-        assert installed.returncode == 0, f"pip install {target}:\n{installed.stdout}\n{installed.stderr}"
-    yield python, project
+    project = scaffold(NAME, base, host_source())
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    develop = readme.split("## Develop", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    # `python` is the interpreter this venv was made from, as on a machine where nothing is activated
+    bin_dir = base / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(os.path.realpath(sys.executable))
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    steps = _run("bash", "-euo", "pipefail", "-c", develop, cwd=project, env=env, timeout=540)
+    assert steps.returncode == 0, f"{develop}\n{steps.stdout[-4000:]}\n{steps.stderr[-4000:]}"
+    yield project / ".venv" / "bin" / "python", project, steps.stdout
 
 
 def test_the_scaffolded_plugin_passes_its_tests_and_is_enabled_in_a_separate_environment(
-        environment: tuple[Path, Path]) -> None:
-    python, project = environment
+        environment: tuple[Path, Path, str]) -> None:
+    python, project, output = environment
     assert _run(sys.executable, "-c", f"import {NAME}", cwd=ROOT).returncode != 0, \
         "the plugin must be installed in the new environment only"
 
-    tests = _run(python, "-P", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project)
-    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
-    summary = tests.stdout.strip().splitlines()[-1]
+    summary = output.strip().splitlines()[-1]    # the README's last step is pytest
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
     assert int(summary.split(" passed")[0].split()[-1]) >= 15, f"the contract suite did not run: {summary}"
 
@@ -176,8 +173,8 @@ instances:
     assert "connector.yaml:10 instances.acme.settings.enviroment: unknown key" in typo.stderr, typo.stderr
 
 
-def test_the_generated_code_passes_ruff_and_mypy_strict(environment: tuple[Path, Path]) -> None:
-    _, project = environment
+def test_the_generated_code_passes_ruff_and_mypy_strict(environment: tuple[Path, Path, str]) -> None:
+    _, project, _ = environment
     bin_dir = Path(sys.executable).parent
     ruff = _run(bin_dir / "ruff", "check", "--no-cache", ".", cwd=project)
     assert ruff.returncode == 0, ruff.stdout

@@ -241,8 +241,11 @@ class CommercetoolsClient:
         return payment_view(await self.request("POST", f"payments/{segment(payment_id, 'payment')}",
                                                json={"version": version, "actions": _nonempty(actions)}))
 
-    async def query_payments(self, where: str, limit: int = 20) -> list[PaymentView]:
-        data = await self.request("GET", "payments", params={"where": where, "limit": str(limit)})
+    async def query_payments(self, where: str, limit: int = 20, *, offset: int = 0,
+                             sort: str | None = None) -> list[PaymentView]:
+        params = {"where": where, "limit": str(limit), **({"offset": str(offset)} if offset else {}),
+                  **({"sort": sort} if sort else {})}
+        data = await self.request("GET", "payments", params=params)
         return [payment_view(p) for p in data.get("results", [])]
 
     async def query_payment_methods(self, where: str) -> list[Any]:

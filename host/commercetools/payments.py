@@ -94,7 +94,11 @@ def _find(recorded: list[_Recorded], tx: TxDraft) -> tuple[_Recorded | None, boo
             raise ReservationMissingError(f"The reservation {tx.interface_id} of this {tx.type.value} is not on "
                                           "the payment; the outcome is left to reconciliation.")
         if own is None:
-            return None, True
+            # an extra of the attempt (the Charge of an automatic capture) that the PSP's webhook already
+            # recorded is that transaction, found by its reference; else it is new and keeps its key
+            same = next((r for r in recorded if r.type == tx.type and tx.interaction_id
+                         and r.interaction_id == tx.interaction_id), None)
+            return (same, False) if same is not None else (None, True)
         # the reservation was settled by a PSP event of another reference: this outcome is a movement of its
         # own (found again by its interactionId when the write is repeated)
         logger.warning("reservation %s was settled by %s; recording %s apart", tx.interface_id,

@@ -26,6 +26,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from host import metrics
 from host.commercetools.client import CommercetoolsClient
@@ -46,8 +47,13 @@ async def cart_payments(ct: CommercetoolsClient, cart: CartView) -> list[Payment
     return list(await asyncio.gather(*(ct.get_payment(pid) for pid in cart.payment_ids)))
 
 
-async def amount_to_pay(ct: CommercetoolsClient, cart: CartView, gift_card_planned: Money | None = None) -> Money:
-    return open_amount(cart, await cart_payments(ct, cart), gift_card_planned)
+async def amount_to_pay(ct: CommercetoolsClient, cart: CartView, gift_card_planned: Money | None = None,
+                        abandon_after: float | None = None) -> Money:
+    return open_amount(cart, await cart_payments(ct, cart), gift_card_planned, _before(abandon_after))
+
+
+def _before(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.now(UTC) - timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +88,7 @@ class Order:
     checkout_transaction_item_id: str | None = None
     idempotency_key: str | None = None       # the client's Idempotency-Key
     kind: str = "create"                      # names the attempt key: create, redeem, transaction
+    abandon_after: float | None = None        # seconds after which an unfinished "action required" frees the cart
 
 
 def payment_key(order: Order) -> str:
@@ -103,7 +110,7 @@ async def begin(ct: CommercetoolsClient, order: Order,
         if replayed is not None:
             return Replay(replayed)
     cart = await ct.get_cart(order.cart_id)
-    open_ = await amount_to_pay(ct, cart, order.gift_card_planned)
+    open_ = await amount_to_pay(ct, cart, order.gift_card_planned, order.abandon_after)
     amount = open_
     if order.amount is not None:
         asked = Money(order.amount.cent_amount, order.amount.currency, open_.fraction_digits)
@@ -131,7 +138,7 @@ async def begin(ct: CommercetoolsClient, order: Order,
     attempt = Attempt(payment, amount, reservation, order.tx_type, whole=order.amount is None)
     metrics.reservation(order.instance_id, order.kind, "written")
     try:
-        await _attach(ct, cart, attempt, order.gift_card_planned)
+        await _attach(ct, cart, attempt, order.gift_card_planned, _before(order.abandon_after))
     except ApiError:
         metrics.reservation(order.instance_id, order.kind, "refused")
         await refuse(ct, attempt)
@@ -139,7 +146,8 @@ async def begin(ct: CommercetoolsClient, order: Order,
     return attempt
 
 
-async def _attach(ct: CommercetoolsClient, cart: CartView, attempt: Attempt, planned: Money | None) -> None:
+async def _attach(ct: CommercetoolsClient, cart: CartView, attempt: Attempt, planned: Money | None,
+                  abandoned_before: datetime | None) -> None:
     """``addPayment`` with the version the amount was checked on; on a 409 check again on the new cart."""
     action = [{"action": "addPayment", "payment": {"typeId": "payment", "id": attempt.payment.id}}]
     current = cart
@@ -151,7 +159,7 @@ async def _attach(ct: CommercetoolsClient, cart: CartView, attempt: Attempt, pla
             if attempt.payment.id in current.payment_ids:   # our earlier try went through
                 return
             others = [p for p in await cart_payments(ct, current) if p.id != attempt.payment.id]
-            left = open_amount(current, others, planned)
+            left = open_amount(current, others, planned, abandoned_before)
             if attempt.amount.cent_amount > left.cent_amount:
                 raise PaymentInProgressError("The cart changed while paying; try again.", resource=cart.id,
                                              cartAmount=current.total.to_json())

@@ -134,8 +134,11 @@ async def _settle_one(ct: CommercetoolsClient, bound: Bound[Provider], payment: 
     else:
         state, drafts = _drafts(tx, result)
         reason = f"the PSP says {state.value}"
-        if state == tx.state:
+        learnt = drafts[0].interaction_id and not tx.interaction_id
+        if state == tx.state and not learnt:
             return done(None, f"the PSP says it is still {state.value}")
+        if state == tx.state:
+            reason = f"the PSP says it is still {state.value}; its reference {drafts[0].interaction_id} recorded"
     if not drafts:
         return done(None, "a transaction without an attempt key or PSP reference cannot be addressed")
     if not dry_run:
@@ -145,27 +148,48 @@ async def _settle_one(ct: CommercetoolsClient, bound: Bound[Provider], payment: 
 
 
 async def reconcile_once(ct: CommercetoolsClient, router: Router, *, horizon: float, batch: int = 100,
-                         dry_run: bool = False, now: datetime | None = None) -> list[Settled]:
-    """One pass: every undecided transaction older than ``horizon`` seconds on this host's Payments."""
+                         pages: int = 10, dry_run: bool = False, now: datetime | None = None) -> list[Settled]:
+    """One pass: every undecided transaction older than ``horizon`` seconds on this host's Payments, ``batch``
+    Payments a page, at most ``pages`` pages (oldest first; every Payment's turn comes)."""
     cutoff = (now or datetime.now(UTC)) - timedelta(seconds=horizon)
     enabled = {b.payment_interface: b for b in router.enabled}
     if not enabled:
         return []
-    payments = await ct.query_payments(_where(sorted(enabled), cutoff), limit=batch)
     out: list[Settled] = []
-    for payment in payments:
-        bound = enabled.get(payment.payment_interface or "")
-        if bound is None:
-            continue
-        for tx in payment.transactions:
-            if tx.state in UNDECIDED and _older(tx, payment, cutoff):
-                settled = await _settle_one(ct, bound, payment, tx, dry_run)
-                out.append(settled)
-                if not dry_run:
-                    metrics.reconciliation(bound.id, operation_of(tx.interface_id),
-                                           settled.after.value.lower() if settled.after else "unchanged")
-                if settled.after is not None and not dry_run:
-                    payment = await ct.get_payment(payment.id)   # the next transaction writes on the new version
+    where = _where(sorted(enabled), cutoff)
+    offset, seen = 0, set()
+    for _ in range(pages):
+        # a Payment written to drops out of the query (it changed just now); one left as it was stays, so
+        # the next page starts after those: Payments the PSP cannot settle never hold later ones back
+        payments = await ct.query_payments(where, limit=batch, offset=offset, sort="createdAt asc")
+        for payment in payments:
+            bound = enabled.get(payment.payment_interface or "")
+            if payment.id in seen or bound is None:
+                offset += 1
+                continue
+            seen.add(payment.id)
+            settled = await _settle_payment(ct, bound, payment, cutoff, dry_run)
+            out += settled
+            if dry_run or not any(s.after is not None for s in settled):
+                offset += 1
+        if len(payments) < batch:
+            break
+    return out
+
+
+async def _settle_payment(ct: CommercetoolsClient, bound: Bound[Provider], payment: PaymentView, cutoff: datetime,
+                          dry_run: bool) -> list[Settled]:
+    out: list[Settled] = []
+    for tx in payment.transactions:
+        if tx.state in UNDECIDED and _older(tx, payment, cutoff):
+            settled = await _settle_one(ct, bound, payment, tx, dry_run)
+            out.append(settled)
+            if dry_run:
+                continue
+            metrics.reconciliation(bound.id, operation_of(tx.interface_id),
+                                   settled.after.value.lower() if settled.after else "unchanged")
+            if settled.after is not None:
+                payment = await ct.get_payment(payment.id)   # the next transaction writes on the new version
     return out
 
 

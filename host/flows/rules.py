@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from host.commercetools.views import CartView
@@ -25,7 +26,7 @@ from host.errors import (
     NotSupportedError,
     PaymentInProgressError,
 )
-from host.models import Money, Operation, PaymentView, TxState, TxType
+from host.models import Money, Operation, PaymentView, Transaction, TxState, TxType
 from host.providers import Capabilities
 
 LIVE = (TxState.SUCCESS, TxState.PENDING)
@@ -42,19 +43,36 @@ def counts_as_paid(payment: PaymentView) -> bool:
     return any(payment.has(t, LIVE) for t in _PAYING) and not any(payment.has(t, LIVE) for t in _REVERTING)
 
 
-def in_flight(payment: PaymentView) -> bool:
-    """Not paid, not refused: an Authorization or Charge is still ``Initial`` (an undecided attempt)."""
-    return (not counts_as_paid(payment) and any(payment.has(t, (TxState.INITIAL,)) for t in _PAYING)
-            and not any(payment.has(t, (TxState.FAILURE,)) for t in _PAYING))
+def in_flight(payment: PaymentView, abandoned_before: datetime | None = None) -> bool:
+    """Not paid, not refused: an Authorization or Charge is still ``Initial`` (an undecided attempt).
+
+    An attempt the PSP answered with "action required" (``Initial`` with the PSP's reference: a 3-D Secure
+    or redirect the shopper has not finished) stops counting once it is older than ``abandoned_before``:
+    the shopper walked away and may pay again. One without any PSP answer always counts, until it is
+    reconciled: its money may have moved."""
+    if counts_as_paid(payment) or any(payment.has(t, (TxState.FAILURE,)) for t in _PAYING):
+        return False
+    return any(t.type in _PAYING and t.state == TxState.INITIAL and not _abandoned(t, abandoned_before)
+               for t in payment.transactions)
 
 
-def open_amount(cart: CartView, payments: Sequence[PaymentView], gift_card_planned: Money | None = None) -> Money:
+def _abandoned(tx: Transaction, before: datetime | None) -> bool:
+    if before is None or not tx.interaction_id or not tx.timestamp:
+        return False
+    try:
+        return datetime.fromisoformat(tx.timestamp.replace("Z", "+00:00")) < before
+    except ValueError:
+        return False
+
+
+def open_amount(cart: CartView, payments: Sequence[PaymentView], gift_card_planned: Money | None = None,
+                abandoned_before: datetime | None = None) -> Money:
     """What is left to pay. 400 ``InvalidOperation`` when the cart is paid in full; 409 when what is left is
     covered by attempts still in flight (a double click, another replica): they are not paid twice."""
     total = cart.total
     mine = [p for p in payments if p.amount_planned.currency == total.currency]
     paid = sum(p.amount_planned.cent_amount for p in mine if counts_as_paid(p))
-    deciding = sum(p.amount_planned.cent_amount for p in mine if in_flight(p))
+    deciding = sum(p.amount_planned.cent_amount for p in mine if in_flight(p, abandoned_before))
     left = total.cent_amount - paid
     if gift_card_planned is not None and gift_card_planned.currency == total.currency:
         left -= gift_card_planned.cent_amount

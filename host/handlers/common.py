@@ -53,7 +53,8 @@ class ValidationFailed(ApiError):
     status = 400
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__(str(errors[0]["message"]), code=str(errors[0]["code"]))
+        first = {k: v for k, v in errors[0].items() if k not in ("code", "message")}
+        super().__init__(str(errors[0]["message"]), code=str(errors[0]["code"]), **first)
         self.errors = errors
 
     def body(self) -> dict[str, Any]:
@@ -74,8 +75,45 @@ def _entry(err: Mapping[str, Any]) -> dict[str, Any]:
         return {"code": "InvalidField", "message": f"The value {value} is not valid for field {field}.",
                 "field": field, "invalidValue": value,
                 "allowedValues": [a.strip(" '") for a in str(allowed).replace(" or ", ",").split(",") if a.strip()]}
-    return {"code": "InvalidJsonInput", "message": "Request body does not contain valid JSON.", "field": field,
+    # the templates answer every other schema violation with InvalidJsonInput; the code stays, the message
+    # says what is wrong with which field
+    if err["type"] == "union_tag_not_found":   # the discriminator itself is missing: name it
+        field = ".".join(p for p in (field, str((err.get("ctx") or {}).get("discriminator", "")).strip("'")) if p)
+    return {"code": "InvalidJsonInput", "message": _problem(err, field or "(body)"), "field": field,
             "detail": err["msg"]}
+
+
+_KINDS = {"string": "a string", "int": "a whole number", "float": "a number", "bool": "true or false",
+          "list": "a list", "dict": "an object", "model": "an object", "decimal": "a number"}
+_LIMITS = {  # pydantic error type -> (its ctx key, words, unit)
+    "string_too_short": ("min_length", "at least", "characters"),
+    "string_too_long": ("max_length", "at most", "characters"),
+    "too_short": ("min_length", "at least", "items"),
+    "too_long": ("max_length", "at most", "items"),
+    "greater_than": ("gt", "greater than", ""),
+    "greater_than_equal": ("ge", "at least", ""),
+    "less_than": ("lt", "less than", ""),
+    "less_than_equal": ("le", "at most", ""),
+}
+
+
+def _problem(err: Mapping[str, Any], field: str) -> str:
+    """What is wrong with ``field``, in words, for a schema violation other than missing or not in an enum."""
+    kind, ctx = str(err["type"]), err.get("ctx") or {}
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return f"Field {field} must not be empty."
+    if kind == "union_tag_not_found":
+        return f"Field {field} is required."
+    if kind in _LIMITS:
+        key, words, unit = _LIMITS[kind]
+        if not unit:
+            return f"Field {field} must be {words} {ctx.get(key)}."
+        has = f" (it has {ctx['actual_length']})" if "actual_length" in ctx else ""
+        return f"Field {field} must have {words} {ctx.get(key)} {unit[:-1] if ctx.get(key) == 1 else unit}{has}."
+    expected = _KINDS.get(kind.split("_")[0]) if kind.endswith(("_type", "_parsing")) else None
+    if expected:
+        return f"Field {field} must be {expected}."
+    return f"Field {field} is not valid: {err['msg']}."
 
 
 def validate(model: type[M], data: Any) -> M:

@@ -8,7 +8,7 @@ from pydantic import Field
 from host.errors import ApiError, GiftCardError
 from host.flows import create
 from host.handlers.common import Body, idempotency_key, idempotent, read_model
-from host.keys import CT, ROUTER, SESSION_AUTH
+from host.keys import CT, DEPLOYMENT, ROUTER, SESSION_AUTH
 from host.models import GiftCardState, Money, PaymentResult, RedeemRequest, TransactionResult, TxState, TxType
 from host.routing import as_giftcard
 
@@ -44,7 +44,8 @@ async def balance(request: web.Request) -> web.Response:
     except ApiError as exc:
         if exc.status == 401:
             raise
-        raise GiftCardError(GiftCardState.GENERIC_ERROR.value, exc.message, status=exc.status) from None
+        field = {"field": exc.fields["field"]} if "field" in exc.fields else {}
+        raise GiftCardError(GiftCardState.GENERIC_ERROR.value, exc.message, status=exc.status, **field) from None
 
 
 async def _balance(request: web.Request) -> web.Response:
@@ -78,7 +79,8 @@ async def redeem(request: web.Request) -> web.Response:
         order = create.Order(bound.id, bound.payment_interface, session.cart_id, "giftcard", tx_type=TxType.CHARGE,
                              amount=Money(body.redeemAmount.centAmount, body.redeemAmount.currencyCode.upper()),
                              checkout_transaction_item_id=session.checkout_transaction_item_id,
-                             idempotency_key=idempotency_key(request), kind="redeem")
+                             idempotency_key=idempotency_key(request), kind="redeem",
+                             abandon_after=request.app[DEPLOYMENT].config.reconciler.horizon)
 
         async def take(attempt: create.Attempt) -> PaymentResult:
             result = await bound.provider.redeem(RedeemRequest(payment=attempt.payment, code=body.code,

@@ -159,7 +159,8 @@ async def transactions(request: web.Request) -> web.Response:
         amount = Money(body.amount.centAmount, body.amount.currencyCode.upper()) if body.amount else None
         order = create.Order(bound.id, bound.payment_interface, body.cartId, method, amount=amount,
                              checkout_transaction_item_id=body.checkoutTransactionItemId,
-                             idempotency_key=body.idempotencyKey or idempotency_key(request), kind="transaction")
+                             idempotency_key=body.idempotencyKey or idempotency_key(request), kind="transaction",
+                             abandon_after=app[DEPLOYMENT].config.reconciler.horizon)
 
         async def charge(attempt: create.Attempt) -> PaymentResult:
             return await bound.provider.create_payment(CreatePaymentRequest(

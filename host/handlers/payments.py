@@ -6,7 +6,7 @@ from aiohttp import web
 
 from host.flows import create
 from host.handlers.common import idempotency_key, idempotent, read_json
-from host.keys import CT, ROUTER, SESSION_AUTH
+from host.keys import CT, DEPLOYMENT, ROUTER, SESSION_AUTH
 from host.models import CreatePaymentRequest, PaymentResult
 from host.routing import Router, as_payment
 
@@ -22,7 +22,8 @@ async def create_payment(request: web.Request) -> web.Response:
         order = create.Order(bound.id, bound.payment_interface, session.cart_id, method,
                              gift_card_planned=session.gift_card_planned_amount,
                              checkout_transaction_item_id=session.checkout_transaction_item_id,
-                             idempotency_key=idempotency_key(request))
+                             idempotency_key=idempotency_key(request),
+                             abandon_after=app[DEPLOYMENT].config.reconciler.horizon)
 
         async def authorize(attempt: create.Attempt) -> PaymentResult:
             return await bound.provider.create_payment(CreatePaymentRequest(

@@ -2,7 +2,7 @@
 
     {"paymentMethod": {"type": "card"|"invoice"|"purchaseorder"|"customtestmethod",
                        "poNumber"?: str, "invoiceMemo"?: str},
-     "paymentOutcome": "Authorized"|"Rejected"}
+     "paymentOutcome": "Authorized"|"Rejected"}     # not needed in offsite mode: the hosted page asks
 
 Validation errors become the host's errors (CONTRACT.md §4.3): a missing field is ``RequiredField`` with
 the property name, a value outside an enum or of the wrong type is ``InvalidField`` with the dotted path,
@@ -42,7 +42,7 @@ class PaymentBody(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, strict=True)
 
     payment_method: PaymentMethodBody = Field(alias="paymentMethod")
-    payment_outcome: Literal["Authorized", "Rejected"] = Field(alias="paymentOutcome")
+    payment_outcome: Literal["Authorized", "Rejected"] | None = Field(None, alias="paymentOutcome")
     recurring: StrictBool = False
 
     @property
@@ -65,8 +65,12 @@ def _to_api_error(exc: ValidationError) -> ApiError:
                              invalidValue=value)
 
 
-def parse_body(body: Mapping[str, Any]) -> PaymentBody:
-    """Validate a ``POST /payments`` body or raise the host's 400 error for the first problem."""
+def parse_body(body: Mapping[str, Any], *, outcome_required: bool = True) -> PaymentBody:
+    """Validate a ``POST /payments`` body or raise the host's 400 error for the first problem.
+
+    ``outcome_required=False`` (``mode: offsite``): the shopper chooses the outcome on the hosted page, so
+    the body need not carry ``paymentOutcome``.
+    """
     data = dict(body)
     if data.get("recurring") is True:
         data.setdefault("paymentOutcome", "Authorized")
@@ -74,6 +78,8 @@ def parse_body(body: Mapping[str, Any]) -> PaymentBody:
         parsed = PaymentBody.model_validate(data)
     except ValidationError as exc:
         raise _to_api_error(exc) from None
+    if parsed.payment_outcome is None and outcome_required:
+        raise RequiredFieldError("paymentOutcome")
     if (parsed.payment_method.type == "purchaseorder" and not parsed.payment_method.po_number
             and not parsed.recurring):
         raise RequiredFieldError("poNumber")

@@ -129,10 +129,13 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
 
     def payment_method(self, body: Mapping[str, Any]) -> str | None:
         """Validates the whole body here, before the host creates a Payment, and returns its type."""
-        return parse_body(body).payment_method.type
+        return self._parse(body).payment_method.type
+
+    def _parse(self, body: Mapping[str, Any]) -> PaymentBody:
+        return parse_body(body, outcome_required=self.options.mode != "offsite")
 
     async def create_payment(self, request: CreatePaymentRequest) -> PaymentResult:
-        body = parse_body(request.body)
+        body = self._parse(request.body)
         await self.faults.call("create_payment")
         cached = self._created.get(request.idempotency_key)
         if cached is not None:

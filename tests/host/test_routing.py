@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from host.errors import InvalidFieldError, InvalidOperationError
 from host.routing import Bound, Router
+from host.testing import HostClient
+
+MakeHost = Callable[..., Awaitable[HostClient]]
 
 
 class _P:
@@ -54,3 +59,42 @@ def test_method_must_be_enabled_and_allowed_by_session() -> None:
         Router.check_method(bound, "paypal")
     with pytest.raises(InvalidFieldError, match="not allowed by this checkout session"):
         Router.check_method(bound, "invoice", ("card",))
+
+
+def test_the_only_instance_serves_sessions_without_interface_for_any_kind() -> None:
+    assert Router.build({"i0": _bound(0)}).for_interface(None, None).id == "i0"
+    assert Router.build({"g": _bound(1, "giftcard"), "i": _bound(2, enabled=False)}).for_interface(None, None).id \
+        == "i1"
+    with pytest.raises(InvalidOperationError, match=r"2 integrations could serve this request \(pi-0, pi-1\)"):
+        Router.build({"i0": _bound(0), "g": _bound(1, "giftcard")}).for_interface(None, None)
+    with pytest.raises(InvalidOperationError, match="No enabled payment integration"):
+        Router.build({"i0": _bound(0, enabled=False)}).for_interface(None, None)
+
+
+async def test_config_serves_a_session_without_interface_when_one_instance_is_configured(
+        connector_host: MakeHost) -> None:
+    host = await connector_host("sandbox: {plugin: sandbox, paymentInterface: mock}")
+    resp = await host.config(host.session())
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["environment"] == "TEST"
+
+
+async def test_config_without_interface_is_a_clear_400_when_several_could_serve(connector_host: MakeHost) -> None:
+    host = await connector_host("""\
+sandbox: {plugin: sandbox, paymentInterface: mock}
+giftcards: {plugin: sandbox_giftcard, paymentInterface: mock-giftcard-provider}
+""")
+    resp = await host.config(host.session())
+    assert resp.status == 400
+    assert (await resp.json())["message"] == (
+        "The session names no paymentInterface and 2 integrations could serve this request (mock, "
+        "mock-giftcard-provider); create the session with metadata.paymentInterface set to one of them.")
+
+
+async def test_a_plugin_route_serves_a_session_without_interface_when_one_instance_is_configured(
+        connector_host: MakeHost) -> None:
+    host = await connector_host("stripe: {plugin: stripe, paymentInterface: stripe, settings: {secretKey: sk_test_1, "
+                                "publishableKey: pk_test_1, webhookSecret: whsec_1, apiBase: 'http://127.0.0.1:9'}}")
+    resp = await host.client.get("/config-element/payment", headers={"X-Session-Id": host.session(amount=1200)})
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["cartInfo"] == {"amount": 1200, "currency": "EUR"}

@@ -100,3 +100,16 @@ def test_interface_id_and_method_are_set_only_when_unset() -> None:
     payment = _payment()
     update = PaymentUpdate(psp_reference="other", method="invoice", payment_interface="mock")
     assert build_actions(payment, update) == [{"action": "setMethodInfoInterface", "interface": "mock"}]
+
+
+def test_an_extra_the_webhook_already_recorded_is_not_recorded_again() -> None:
+    """The Charge of an automatic capture, recorded first by the PSP's webhook, then by the outcome write."""
+    payment = _payment({"id": "a", "type": "Authorization", "state": "Initial", "interfaceId": "k1",
+                        "amount": AMOUNT},
+                       {"id": "c", "type": "Charge", "state": "Success", "interactionId": "ch_1", "amount": AMOUNT})
+    outcome = PaymentUpdate([TxDraft(TxType.AUTHORIZATION, TxState.SUCCESS, EUR, "pi_1", "k1", settles=True),
+                             TxDraft(TxType.CHARGE, TxState.SUCCESS, EUR, "ch_1", "k1:Charge")])
+    actions = build_actions(payment, outcome)
+    assert [a["action"] for a in actions] == ["changeTransactionState", "changeTransactionInteractionId",
+                                              "setTransactionInterfaceId"]
+    assert actions[2] == {"action": "setTransactionInterfaceId", "transactionId": "c", "interfaceId": "k1:Charge"}

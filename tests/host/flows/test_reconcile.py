@@ -189,3 +189,15 @@ async def test_a_capture_the_host_could_not_record_is_recorded_from_the_psps_boo
     [settled] = await _pass(host)
     assert settled.type == TxType.CHARGE and settled.after == TxState.SUCCESS
     assert _states(host, payment_id)[-1] == ("Charge", "Success", "mod-1")
+
+
+async def test_attempts_the_psp_cannot_settle_never_hold_later_ones_back(host: HostClient) -> None:
+    """Pages go by id: with a batch of 1, the first Payment left undecided does not hide the next one."""
+    first, second = await _lost_authorization(host), await _lost_authorization(host)
+    Books.done.pop(next(iter(Books.done)))        # the PSP forgets one: it will be marked Failure
+    Books.reachable = False
+    assert len(await _pass(host, batch=1)) == 2   # both looked at (and left), one page each
+    Books.reachable = True
+    results = await _pass(host, batch=1)
+    assert sorted(s.after.value for s in results if s.after) == ["Failure", "Success"]
+    assert {_states(host, p)[0][1] for p in (first, second)} == {"Failure", "Success"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -95,3 +96,24 @@ def test_overdrawn_names_what_breaks_the_limits() -> None:
         "charged 6000 > authorized 5000 EUR"
     assert overdrawn(_payment(5000, ("Charge", "Success"), ("Refund", "Success", 5001))) == \
         "refunded 5001 > charged 5000 EUR"
+
+
+def _waiting(minutes_ago: float, reference: str | None) -> PaymentView:
+    """An Authorization the PSP answered "action required" (a reference) or not at all, ``minutes_ago``."""
+    stamp = (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat().replace("+00:00", "Z")
+    tx = {"id": "t", "type": "Authorization", "state": "Initial", "timestamp": stamp,
+          "amount": {"currencyCode": EUR, "centAmount": 10000}}
+    if reference:
+        tx["interactionId"] = reference
+    return payment_view({"id": "p", "version": 1, "amountPlanned": {"currencyCode": EUR, "centAmount": 10000},
+                         "transactions": [tx]})
+
+
+def test_an_abandoned_action_required_frees_the_cart_and_an_unanswered_attempt_never_does() -> None:
+    five_minutes_ago = datetime.now(UTC) - timedelta(minutes=5)
+    assert not in_flight(_waiting(10, "pi_1"), five_minutes_ago)     # the shopper walked away from 3-D Secure
+    assert in_flight(_waiting(1, "pi_1"), five_minutes_ago)          # still within the horizon
+    assert in_flight(_waiting(60, None), five_minutes_ago)           # no PSP answer: its money may have moved
+    assert open_amount(_cart(), [_waiting(10, "pi_1")], abandoned_before=five_minutes_ago).cent_amount == 10000
+    with pytest.raises(PaymentInProgressError):
+        open_amount(_cart(), [_waiting(60, None)], abandoned_before=five_minutes_ago)
