@@ -49,8 +49,7 @@ async def test_a_bad_day_with_a_crash_loses_nothing(ct_emulator: RunningEmulator
         took = await workload.run()
         emu.clear_faults()
         calls = sum(n for route, n in emu.stats.items() if re.search(r"/(carts|sessions|payments|custom-obj)", route))
-        # the webhooks still due and the late writes land; then every attempt is older than the horizon
-        await asyncio.sleep(HORIZON + 1)
+        await quiet(ct_emulator)
         reconciled_at = datetime.now(UTC)
         settled, reconciled = await cluster.reconcile()
         after = await workload.retry_unfinished()
@@ -82,6 +81,18 @@ def dump(path: Path, world: World, injected: list[dict[str, object]], settled: l
                                 "after": [a.__dict__ for a in world.after], "injected": injected,
                                 "reconciled": settled, "logs": logs.splitlines()}, indent=1), encoding="utf-8")
     return path
+
+
+async def quiet(ct: RunningEmulator, limit: float = 60) -> None:
+    """Wait until no Payment has changed for longer than the horizon: the webhooks still due and the late
+    writes have landed, and every attempt is one the reconciler's query finds."""
+    for _ in range(int(limit / 0.25)):
+        latest = max((p["lastModifiedAt"] for p in ct.emulator.payments()), default=None)
+        if latest is None or datetime.now(UTC) - datetime.fromisoformat(latest.replace("Z", "+00:00")) \
+                > timedelta(seconds=HORIZON + 0.5):
+            return
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"Payments still changing {limit} s after the burst")
 
 
 def report(violations: list[Violation], world: World) -> str:
