@@ -44,22 +44,22 @@ class Scenario:
         body: dict[str, Any]
         if self.name == "payments":
             body = {"paymentMethod": {"type": "card"}, "paymentOutcome": "Authorized"}
-            return Request("POST", "/payments", _json_headers({"X-Session-Id": f"{iface}.session"}),
+            return Request("POST", "/payments", _json_headers({"X-Session-Id": f"{iface}__session"}),
                            json.dumps(body).encode())
         if self.name == "capture":
             body = {"actions": [{"action": "capturePayment",
                                  "amount": {"centAmount": CAPTURE_CENTS, "currencyCode": "EUR"}}]}
-            return Request("POST", f"/operations/payment-intents/{iface}.bench",
+            return Request("POST", f"/operations/payment-intents/{iface}__bench",
                            _json_headers({"Authorization": f"Bearer {BEARER}"}), json.dumps(body).encode())
         if self.name == "webhook":
-            event = {"id": "bench-event", "type": "capture", "paymentId": f"{iface}.bench",
+            event = {"id": "bench-event", "type": "capture", "paymentId": f"{iface}__bench",
                      "pspReference": "sandbox-capture-bench", "transactionType": "Charge", "state": "Success",
                      "amount": {"centAmount": CAPTURE_CENTS, "currencyCode": "EUR"}}
             raw = json.dumps(event, separators=(",", ":")).encode()
             signature = sign(DEV_WEBHOOK_SECRET, raw, int(time.time()))
             return Request("POST", f"/webhooks/i{instance}", _json_headers({SIGNATURE_HEADER: signature}), raw)
         if self.name == "config":
-            return Request("GET", "/operations/config", {"X-Session-Id": f"{iface}.session"})
+            return Request("GET", "/operations/config", {"X-Session-Id": f"{iface}__session"})
         raise ValueError(f"unknown scenario {self.name}")
 
 
