@@ -18,7 +18,8 @@ from host.testing.harness import HostClient
 MakeHost = Callable[..., Awaitable[HostClient]]
 
 _WATCHED = ("startup", "shutdown", "status", "public_config", "payment_components", "payment_method",
-            "create_payment", "capture", "cancel", "refund", "reverse", "parse_webhook", "balance", "redeem")
+            "create_payment", "capture", "cancel", "refund", "reverse", "parse_webhook", "balance", "redeem",
+            "reconcile")
 _OPERATIONS = {"capture": "capturePayment", "refund": "refundPayment", "cancel": "cancelPayment",
                "reverse": "reversePayment"}
 
