@@ -77,7 +77,8 @@ BY_NAME = {s.name: s for s in SCENARIOS}
 
 
 def connector_yaml(upstream: str, port: int, instances: int, mode: str) -> str:
-    """A production-shaped connector.yaml (JSON logs at INFO) with ``instances`` sandbox instances."""
+    """A production-shaped connector.yaml (JSON logs at INFO) with ``instances`` sandbox instances. The sandbox
+    PSP keeps its books in memory (``books: memory``): a constant-time PSP, so the runs measure the host."""
     lines = [
         "commercetools:",
         "  embedded: false",
@@ -96,7 +97,7 @@ def connector_yaml(upstream: str, port: int, instances: int, mode: str) -> str:
         "instances:",
     ]
     for i in range(instances):
-        lines.append(f"  i{i}: {{plugin: sandbox, paymentInterface: mock-{i}, settings: {{mode: {mode}}}}}")
+        lines.append(f"  i{i}: {{plugin: sandbox, paymentInterface: mock-{i}, settings: {{mode: {mode}, books: memory}}}}")
     return "\n".join(lines) + "\n"
 
 
