@@ -77,7 +77,8 @@ BY_NAME = {s.name: s for s in SCENARIOS}
 
 
 def connector_yaml(upstream: str, port: int, instances: int, mode: str) -> str:
-    """A production-shaped connector.yaml (JSON logs at INFO) with ``instances`` sandbox instances."""
+    """A production-shaped connector.yaml (JSON logs at INFO) with ``instances`` sandbox instances. The sandbox
+    PSP keeps its books in memory (``books: memory``): a constant-time PSP, so the runs measure the host."""
     lines = [
         "commercetools:",
         "  embedded: false",
@@ -93,10 +94,12 @@ def connector_yaml(upstream: str, port: int, instances: int, mode: str) -> str:
         "  host: 127.0.0.1",
         f"  port: {port}",
         f"  publicUrl: http://127.0.0.1:{port}",
+        "reconciler:",
+        "  interval: 0      # the stub answers no payment queries; a pass would only log that",
         "instances:",
     ]
     for i in range(instances):
-        lines.append(f"  i{i}: {{plugin: sandbox, paymentInterface: mock-{i}, settings: {{mode: {mode}}}}}")
+        lines.append(f"  i{i}: {{plugin: sandbox, paymentInterface: mock-{i}, settings: {{mode: {mode}, books: memory}}}}")
     return "\n".join(lines) + "\n"
 
 
