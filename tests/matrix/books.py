@@ -1,39 +1,45 @@
-"""What the sandbox PSPs did, from their books (commercetools custom objects of their instance), as the
-invariants want it: per entry, the Payment it was for and the movements it made (type, PSP reference and
-the attempt key the PSP was called with)."""
+"""What the sandbox PSPs did, read from their books (the custom objects of their instance's container), as the
+invariants want it: one movement per authorization, capture, cancel, refund or redemption the PSP made, with
+its type, PSP reference, the attempt key it was called with and, when the books know it, its Payment."""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from emulator.store import CUSTOM_OBJECTS
 from host.commercetools.store import container_for
-from host.testing import RunningEmulator
+from plugins.sandbox.books import reference
 
 LIVE_OUTCOMES = ("approved", "received")
 
 
-def card_books(ct: RunningEmulator, instance: str) -> list[dict[str, Any]] | None:
-    """The card sandbox's movements; None when the sandbox keeps no shared books (before issue 12 item 4)."""
-    try:
-        books = importlib.import_module("plugins.sandbox.books")
-    except ImportError:
-        return None
+Objects = list[dict[str, Any]]
+
+
+def _values(objects: Objects, instance: str) -> Objects:
     container = container_for(instance)
+    return [o["value"] for o in objects if o["container"] == container]
+
+
+def card_movements(objects: Objects, instance: str) -> Objects:
+    """The card sandbox's books (``plugins.sandbox.books``) among ``objects``: entries by reference."""
     out = []
-    for stored in ct.emulator.store.all(CUSTOM_OBJECTS):
-        if stored["container"] != container:
-            continue
-        entry = stored["value"]
+    for entry in _values(objects, instance):
         if entry["kind"] == "authorization":
-            moved = [{"type": t["type"], "reference": t["interactionId"],
-                      "key": entry["key"] + (":Charge" if t["type"] == "Charge" else "")}
-                     for t in entry["transactions"] if t["state"] in ("Success", "Pending")]
+            out += [{"paymentId": entry["paymentId"], "type": t["type"], "reference": t["interactionId"],
+                     "key": entry["key"] + (":Charge" if t["type"] == "Charge" else "")}
+                    for t in entry["transactions"] if t["state"] in ("Success", "Pending")]
         elif entry.get("outcome") in LIVE_OUTCOMES:
-            moved = [{"type": entry["type"], "reference": books.reference(entry["kind"], entry["key"]),
-                      "key": entry["key"]}]
-        else:
-            moved = []
-        out.append({"paymentId": entry["paymentId"], "moved": moved})
+            out.append({"paymentId": entry["paymentId"], "type": entry["type"],
+                        "reference": reference(entry["kind"], entry["key"]), "key": entry["key"]})
+    return out
+
+
+def gift_card_movements(objects: Objects, instance: str) -> Objects:
+    """The gift-card sandbox's ledger (``plugins.sandbox_giftcard.ledger``) among ``objects``: its redemptions
+    and refunds (the ledger does not name their Payments)."""
+    out: Objects = []
+    for entry in _values(objects, instance):
+        for rid, taken in (entry.get("redemptions") or {}).items():    # a card (not an index entry)
+            out.append({"paymentId": None, "type": "Charge", "reference": rid, "key": None})
+            out += [{"paymentId": None, "type": "Refund", "reference": fid, "key": None} for fid in taken["refunds"]]
     return out

@@ -19,33 +19,26 @@ import aiohttp
 from host.testing import HostProcess, RunningEmulator
 from host.testing.harness import yaml_for
 from host.testing.processes import start_host_process
-from plugins.sandbox.settings import SandboxSettings
 
 CT_TIMEOUT = 1.0          # commercetools.timeout of the hosts: seconds per call, retries included
 HELD = 1.5                # a held commercetools answer comes after the host gave up
 HORIZON = 3.0             # reconciler.horizon
 CARD, GIFT = "fm-card", "fm-giftcard"
 GIFT_CODE, GIFT_BALANCE = "FM-GIFT", 15_000   # about half what the redeems ask for, over both hosts
-_LOST = "lost_rate" in SandboxSettings.model_fields     # the PSP acts and its answer is lost
 
 
 def instances(seed: int | None) -> str:
     """The card sandbox (async: captures, cancels and refunds answer ``received`` and a signed webhook
-    follows) and the gift-card sandbox; with PSP faults at 20% when ``seed`` is given."""
+    follows) and the gift-card sandbox; with PSP faults at 20% when ``seed`` is given: errors, timeouts, and
+    calls done whose answer is lost."""
     card = {"mode": "async", "webhookDelay": 0.2}
     gift: dict[str, Any] = {"cards": {GIFT_CODE: {"balance": GIFT_BALANCE, "currency": "EUR"}}}
     if seed is not None:
-        card |= {"errorRate": 0.07, "timeoutRate": 0.07, "lostRate": 0.06, "timeout": 0.3, "seed": seed} if _LOST \
-            else {"errorRate": 0.1, "timeoutRate": 0.1, "timeout": 0.3, "seed": seed}
-        gift |= {"errorRate": 0.2, "seed": seed}
-    return (f"card: {{plugin: sandbox, paymentInterface: {CARD}, settings: {_flow(card)}}}\n"
-            f"giftcards: {{plugin: sandbox_giftcard, paymentInterface: {GIFT}, settings: {_flow(gift)}}}\n")
-
-
-def _flow(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
-    return str(value)
+        card |= {"errorRate": 0.07, "timeoutRate": 0.07, "lostRate": 0.06, "timeout": 0.3, "seed": seed}
+        gift |= {"errorRate": 0.1, "lostRate": 0.1, "seed": seed}
+    # JSON is YAML's flow style
+    return (f"card: {{plugin: sandbox, paymentInterface: {CARD}, settings: {json.dumps(card)}}}\n"
+            f"giftcards: {{plugin: sandbox_giftcard, paymentInterface: {GIFT}, settings: {json.dumps(gift)}}}\n")
 
 
 RECONCILER = f"reconciler:\n  interval: 0\n  horizon: {HORIZON:g}\n"

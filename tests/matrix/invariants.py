@@ -52,7 +52,7 @@ class World:
     cutoff: datetime                                   # an Initial at or before it is older than the horizon
     answers: Sequence[Answer] = ()
     injected: frozenset[str] = frozenset()             # correlation ids of requests a commercetools fault hit
-    books: Sequence[Json] | None = None                # the PSP's movements; None: it keeps no shared books
+    books: Sequence[Json] | None = None                # the PSPs' movements (``matrix.books``); None: unknown
     gift_card: tuple[str, int] | None = None           # the paymentInterface of one gift card's Payments, its balance
     after: Sequence[Answer] = ()                       # retries of unfinished keyed requests once all is settled
     by_id: dict[str, Json] = field(init=False)
@@ -122,22 +122,39 @@ def stale_initial(world: World) -> Iterator[Violation]:
 
 
 def unrecorded_psp_movements(world: World) -> Iterator[Violation]:
+    """Every movement in the PSP's books is on its Payment (by reference, or by the attempt key it was called
+    with) in Success or Pending."""
     name = "no PSP authorization without its Payment"
     if world.books is None:
         yield Violation(name, "-", "cannot be checked: the sandbox PSP keeps no books the test can read")
         return
-    for entry in world.books:
-        payment = world.by_id.get(str(entry["paymentId"]))
-        for moved in entry["moved"]:
+    for moved in world.books:
+        what = f"the PSP did {moved['type']} {moved['reference']}"
+        candidates = world.payments
+        if moved["paymentId"] is not None:
+            payment = world.by_id.get(str(moved["paymentId"]))
             if payment is None:
-                yield Violation(name, str(entry["paymentId"]), f"the PSP did {moved['type']} {moved['reference']} "
-                                                               "for a Payment commercetools does not have")
+                yield Violation(name, str(moved["paymentId"]), f"{what} for a Payment commercetools does not have")
                 continue
-            recorded = [t for t in txs(payment, moved["type"], LIVE)
-                        if t.get("interactionId") == moved["reference"] or t.get("interfaceId") == moved["key"]]
-            if not recorded:
-                yield Violation(name, payment["id"], f"the PSP did {moved['type']} {moved['reference']} "
-                                                     f"({moved['key']}); the Payment does not show it")
+            candidates = [payment]
+        ids = {moved["reference"], moved["key"] or moved["reference"]}
+        if not any(ids & {t.get("interactionId"), t.get("interfaceId")}
+                   for p in candidates for t in txs(p, moved["type"], LIVE)):
+            yield Violation(name, str(moved["paymentId"] or "-"), f"{what} ({moved['key']}); no Payment shows it")
+
+
+def movements_the_psp_did_not_make(world: World) -> Iterator[Violation]:
+    """Every Success or Pending transaction is a movement the PSP's books have."""
+    if world.books is None:
+        return
+    made = {(m["type"], m["reference"]) for m in world.books} | {(m["type"], m["key"]) for m in world.books
+                                                                 if m["key"]}
+    for p in world.payments:
+        for t in txs(p, states=LIVE):
+            if (t["type"], t.get("interactionId")) not in made and (t["type"], t.get("interfaceId")) not in made:
+                yield Violation("no Payment shows what the PSP did not do", p["id"],
+                                f"{t['type']} {t['state']} {t['amount']['centAmount']} {t.get('interactionId')} "
+                                f"({t.get('interfaceId')}) is not in the PSP's books")
 
 
 def one_authorization_per_cart(world: World) -> Iterator[Violation]:
@@ -226,10 +243,12 @@ def _told(a: Answer) -> bool | None:
 
 
 CHECKS: Sequence[Callable[[World], Iterator[Violation]]] = (
-    over_capture, over_refund, duplicates, stale_initial, unrecorded_psp_movements, one_authorization_per_cart,
+    over_capture, over_refund, duplicates, stale_initial, unrecorded_psp_movements, movements_the_psp_did_not_make,
+    one_authorization_per_cart,
     gift_card_balance, orphans, server_errors, stuck_keys, told_is_recorded)
 NAMES = ("no over-capture", "no over-refund", "no duplicate transaction", "no Initial older than the horizon",
-         "no PSP authorization without its Payment", "at most one successful authorization per cart",
+         "no PSP authorization without its Payment", "no Payment shows what the PSP did not do",
+         "at most one successful authorization per cart",
          "no cart paid above its total", "no gift card spent above its balance",
          "no orphan Payment", "no 5xx outside the injected faults", "no Idempotency-Key stuck unfinished",
          "every answer is what commercetools records")

@@ -36,8 +36,10 @@ SOUND = [
     payment("p3", tx("Authorization", "Failure", 5000, "c:create:3")),       # not attached, decided Failure
 ]
 CARTS = [cart("cart1", "p1"), cart("cart2", "p2", total=9000)]
-BOOKS = [{"paymentId": "p1", "moved": [{"type": "Authorization", "reference": "a-1", "key": "c:create:1"},
-                                       {"type": "Refund", "reference": "r-1", "key": "c:refund:1"}]}]
+BOOKS = [{"paymentId": "p1", "type": "Authorization", "reference": "a-1", "key": "c:create:1"},
+         {"paymentId": "p1", "type": "Charge", "reference": "c-1", "key": "c:capture:1"},
+         {"paymentId": "p1", "type": "Refund", "reference": "r-1", "key": "c:refund:1"},
+         {"paymentId": None, "type": "Charge", "reference": "gift-1", "key": None}]
 ANSWERS = [Answer("op-1", "capture", 200, {"outcome": "approved"}, "p1", "c:capture:1"),
            Answer("op-2", "capture", 502, {"errors": [{"code": "SandboxError"}]}, "p1", "c:capture:2"),
            Answer("op-3", "pay", 503, {"errors": [{"code": "ServiceUnavailable"}]}),
@@ -96,9 +98,18 @@ def test_a_psp_movement_that_commercetools_does_not_show_is_caught() -> None:
     name = "no PSP authorization without its Payment"
     failed = [payment("p1", tx("Authorization", "Failure", 5000, "c:create:1"))]
     assert _broken(name, world(failed, [cart("c", "p1")], [], BOOKS[:1]))
-    assert _broken(name, world([], [], [], BOOKS))                         # no Payment at all
+    assert _broken(name, world([], [], [], BOOKS[:1]))                     # no Payment at all
+    assert _broken(name, world(SOUND[:1], CARTS[:1], [], BOOKS[3:]))       # a redemption on no Payment
     assert _broken(name, world(books=None)) == [
         "cannot be checked: the sandbox PSP keeps no books the test can read"]
+
+
+def test_a_movement_the_psp_did_not_make_is_caught() -> None:
+    name = "no Payment shows what the PSP did not do"
+    assert _broken(name, world(books=BOOKS[:2] + BOOKS[3:])) == [
+        "Refund Pending 3000 r-1 (c:refund:1) is not in the PSP's books"]
+    unknown = payment("p9", tx("Authorization", "Success", 100, None, "a-9"))
+    assert _broken(name, world([*SOUND, unknown], [*CARTS, cart("c9", "p9", total=100)]))
 
 
 def test_a_5xx_is_allowed_only_where_a_fault_was_injected() -> None:
