@@ -31,7 +31,7 @@ def instances(seed: int | None) -> str:
     """The card sandbox (async: captures, cancels and refunds answer ``received`` and a signed webhook
     follows) and the gift-card sandbox; with PSP faults at 20% when ``seed`` is given: errors, timeouts, and
     calls done whose answer is lost."""
-    card = {"mode": "async", "webhookDelay": 0.2}
+    card = {"mode": "async", "webhookDelay": 0.2, "latency": 0.1}   # a PSP call takes a while: races
     gift: dict[str, Any] = {"cards": {GIFT_CODE: {"balance": GIFT_BALANCE, "currency": "EUR"}}}
     if seed is not None:
         card |= {"errorRate": 0.07, "timeoutRate": 0.07, "lostRate": 0.06, "timeout": 0.3, "seed": seed}
