@@ -2,7 +2,8 @@
 
 For tests of what holds across replicas: two processes share nothing but commercetools. The process
 discovers the installed plugins itself (``plugins_with`` cannot reach it), and logs to ``host.log`` in its
-directory, whose tail is in the error when it does not start.
+directory, whose tail is in the error when it does not start. It serves from that one process (no worker
+processes), so ``process.kill()`` is a host dying with its requests in flight.
 """
 
 from __future__ import annotations
