@@ -61,7 +61,7 @@ def worker_count(deployment: Deployment, requested: int | None) -> int:
         raise ConnectorError(f"--workers must be 0 (one per core) or more, not {requested}")
     count = requested or deployment.config.server.workers or usable_cores()
     if count > 1 and deployment.config.commercetools.embedded:
-        log = logger.warning if (requested or deployment.config.server.workers) else logger.info
+        log = logger.warning if (requested or deployment.config.server.workers) else logger.debug
         log("commercetools.embedded keeps the stand-in's data in this process: serving with 1 worker, not %d "
             "(run the stand-in on its own, `python -m emulator`, to use more)", count)
         return 1

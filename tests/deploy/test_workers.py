@@ -116,7 +116,10 @@ def test_the_embedded_stand_in_is_served_by_one_process(caplog: pytest.LogCaptur
     with caplog.at_level(logging.INFO, logger="host.workers"):
         assert worker_count(deployment, 4) == 1
     assert "serving with 1 worker, not 4" in caplog.text
-    assert worker_count(deployment, None) == 1
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="host.workers"):
+        assert worker_count(deployment, None) == 1
+    assert caplog.text == ""          # nobody asked for workers: `make run` says nothing about them
 
 
 def test_a_busy_port_is_refused_before_any_worker_starts() -> None:
