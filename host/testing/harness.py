@@ -52,15 +52,14 @@ def free_port() -> int:
 def connector_yaml(instances: str, *, url: str | Endpoints = "http://127.0.0.1:9", port: int = 8080,
                    extra: str = "", project_key: str = PROJECT_KEY, issuer: str = ISSUER, ct_timeout: float = 5) -> str:
     """A full connector.yaml for ``instances`` (the YAML under ``instances:``) with commercetools at ``url``
-    (one base URL for every service, or each service's ``Endpoints``), ``ct_timeout`` seconds per call. The
-    host serves from one process (``server.workers: 1``): a test holds its PID, and killing it kills the host."""
+    (one base URL for every service, or each service's ``Endpoints``), ``ct_timeout`` seconds per call."""
     at = Endpoints.at(url) if isinstance(url, str) else url
     return (f"commercetools:\n  embedded: false\n  projectKey: {project_key}\n  clientId: connector\n"
             f"  clientSecret: connector-secret\n  authUrl: {at.auth}\n  apiUrl: {at.api}\n"
             f"  sessionUrl: {at.session}\n  jwksUrl: {at.jwks}\n"
             f"  jwtIssuer: {issuer}\n  timeout: {ct_timeout:g}\n"
             f"server:\n  host: 127.0.0.1\n  port: {port}\n  publicUrl: http://127.0.0.1:{port}\n"
-            f"  logFormat: text\n  workers: 1\n{extra}"
+            f"  logFormat: text\n{extra}"
             f"instances:\n{textwrap.indent(textwrap.dedent(instances).strip(), '  ')}\n")
 
 
