@@ -327,5 +327,8 @@ def _error(status: int, body: Any, url: str) -> ApiError:
     if status == 409:
         return ConcurrentModificationError(message, currentVersion=first.get("currentVersion"))
     logger.warning("commercetools %s on %s: %s (%s)", status, url.split("?")[0], message, code)
+    if status >= 500:   # commercetools failed, not the host: a 502, never the host's own 500
+        return UpstreamError(f"commercetools failed ({status}); try again later", code="ServiceUnavailable",
+                             status=502)
     extra = {k: v for k, v in first.items() if k not in ("code", "message")}
     return UpstreamError(message, code=code, status=status, **extra)

@@ -7,8 +7,10 @@ it and it survives restarts:
 1. Look the record up. Found with another body fingerprint: 422 ``IdempotencyKeyReused``. Found and
    finished: the stored answer, with no PSP call. Found and still running: 409, try again shortly.
 2. Not found: create it (``version: 0``, create-only) as *started*, then run the request.
-3. Store the answer: a success, or a definite refusal (4xx), is kept and replayed. A failure that a retry
-   may cure (5xx) marks the record *retryable*, so the same key runs again.
+3. Store the answer: a success, or a definite refusal (4xx but 408/409/429), is kept and replayed. A
+   failure that a retry may cure (5xx, a 409 "in progress") marks the record *retryable*, so the same key
+   runs again. A record left *started* (the request died, or its writes' answers were lost) is taken over
+   after ``stale_after`` seconds (the reconciler's horizon): no key is stuck for ever.
 
 The flows are idempotent on their own as well (the Payment key and the attempt key derive from the
 client's key), so a lost record never pays twice: it only costs the full replay of the first answer. On
@@ -60,9 +62,26 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _final(status: int) -> bool:
+    """A definite answer, replayed as it was: a success or a refusal that a retry would get again. A 409 (in
+    progress, concurrent), 408 or 429 is not: the same request may succeed later."""
+    return status < 400 or (status < 500 and status not in (408, 409, 429))
+
+
+def _stale(value: dict[str, Any], stale_after: float) -> bool:
+    try:
+        started = datetime.fromisoformat(str(value.get("startedAt")).replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    return (datetime.now(UTC) - started).total_seconds() > stale_after
+
+
 async def once(ct: CommercetoolsClient, *, scope: str, key: str, fingerprint_: str,
-               run: Callable[[], Awaitable[Answer]]) -> Answer:
-    """Run the request once per (scope, key); later calls get the first answer."""
+               run: Callable[[], Awaitable[Answer]], stale_after: float) -> Answer:
+    """Run the request once per (scope, key); later calls get the first answer. A record still *started*
+    after ``stale_after`` seconds belongs to a request that died (or whose writes were lost): it is taken
+    over, with a versioned write, so the key is never stuck. Running again is safe: the flows are
+    idempotent by the keys derived from the client's."""
     name = record_key(scope, key)
     version = 0
     found = await ct.get_custom_object(CONTAINER, name)
@@ -73,9 +92,9 @@ async def once(ct: CommercetoolsClient, *, scope: str, key: str, fingerprint_: s
                                  "request.", field="Idempotency-Key")
         if value.get("state") == "done":
             return Answer(int(value["status"]), value["body"])
-        if value.get("state") == "started":
+        if value.get("state") == "started" and not _stale(value, stale_after):
             raise KeyInUseError("A request with this Idempotency-Key is still being processed; try again shortly.")
-        version = int(found["version"])   # retryable: run again under the same record
+        version = int(found["version"])   # retryable, or abandoned: run again under the same record
     try:
         written = await ct.put_custom_object(CONTAINER, name, {"fingerprint": fingerprint_, "state": "started",
                                                                "startedAt": _now()}, version)
@@ -85,11 +104,10 @@ async def once(ct: CommercetoolsClient, *, scope: str, key: str, fingerprint_: s
     try:
         answer = await run()
     except ApiError as exc:
-        done = exc.status < 500
-        await _finish(ct, name, int(written["version"]), fingerprint_, Answer(exc.status, exc.body()) if done
-                      else None)
+        await _finish(ct, name, int(written["version"]), fingerprint_,
+                      Answer(exc.status, exc.body()) if _final(exc.status) else None)
         raise
-    await _finish(ct, name, int(written["version"]), fingerprint_, answer)
+    await _finish(ct, name, int(written["version"]), fingerprint_, answer if _final(answer.status) else None)
     return answer
 
 

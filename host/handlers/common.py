@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from host.errors import ApiError, InvalidJsonError
 from host.flows import idempotency
-from host.keys import CT
+from host.keys import CT, DEPLOYMENT
 
 M = TypeVar("M", bound=BaseModel)
 _ENUM_ERRORS = frozenset({"literal_error", "enum", "union_tag_invalid"})
@@ -175,7 +175,8 @@ async def idempotent(request: web.Request, *, scope: str, body: Any,
         return idempotency.Answer(response.status, json.loads(response.body))
 
     got = await idempotency.once(request.app[CT], scope=scope, key=key, run=answer,
-                                 fingerprint_=idempotency.fingerprint(request.method, request.path, body))
+                                 fingerprint_=idempotency.fingerprint(request.method, request.path, body),
+                                 stale_after=request.app[DEPLOYMENT].config.reconciler.horizon)
     return web.json_response(got.body, status=got.status)
 
 

@@ -31,11 +31,7 @@ from host.testing import RunningEmulator
 SEED = 1212
 #: Invariants that fail on this branch until the work named lands (issue 12); any other failing fails the
 #: matrix, and one of these that holds again is said in the summary line, to be removed from here.
-PENDING = {
-    # host.flows.idempotency: a 409 "in progress" is stored as the key's final answer, and a record left
-    # "started" (its create's answer lost, its final write failed, its host killed) is never taken over
-    "no Idempotency-Key stuck unfinished": "Idempotency-Key records that end (issue 12 item 3)",
-}
+PENDING: dict[str, str] = {}
 
 
 async def test_a_bad_day_with_a_crash_loses_nothing(ct_emulator: RunningEmulator, tmp_path: Path) -> None:

@@ -111,3 +111,30 @@ async def test_a_repeated_recurring_transaction_charges_once(replicas: tuple[Hos
     again = await _answer(await b.client.post("/operations/transactions", json=body, headers=headers))
     assert first[0] == 201 and first[1]["transactionStatus"]["state"] == "Completed" and again == first
     assert len(a.ct.payments()) == 1
+
+
+async def test_a_key_left_started_by_a_request_that_died_is_taken_over_after_the_horizon(
+        connector_host: MakeHost) -> None:
+    from host.flows import idempotency
+    from host.keys import CT
+
+    host = await connector_host(INSTANCES, extra="reconciler: {interval: 0, horizon: 60}\n")
+    sid = host.session("mock")
+    cart_id = host.ct.get_session(sid)["activeCart"]["cartRef"]["id"]  # type: ignore[index]
+    name = idempotency.record_key(f"payments|{cart_id}", "died-1")
+    fingerprint = idempotency.fingerprint("POST", "/payments", PAY)
+    ct = host.app[CT]
+    headers = {"X-Session-Id": sid, "Idempotency-Key": "died-1"}
+    # a request started a minute ago and never finished (its host was killed)
+    await ct.put_custom_object(idempotency.CONTAINER, name, {"fingerprint": fingerprint, "state": "started",
+                                                             "startedAt": "2026-01-01T00:00:00.000Z"}, 0)
+    resp = await host.client.post("/payments", json=PAY, headers=headers)
+    assert resp.status == 200, await resp.text()
+    record = await ct.get_custom_object(idempotency.CONTAINER, name)
+    assert record is not None and record["value"]["state"] == "done"
+    # a fresh one is still a request in progress
+    fresh = idempotency.record_key(f"payments|{cart_id}", "running-1")
+    await ct.put_custom_object(idempotency.CONTAINER, fresh, {"fingerprint": fingerprint, "state": "started",
+                                                              "startedAt": idempotency._now()}, 0)
+    busy = await host.client.post("/payments", json=PAY, headers={**headers, "Idempotency-Key": "running-1"})
+    assert busy.status == 409
