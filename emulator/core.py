@@ -20,7 +20,7 @@ from .clock import iso
 from .config import EmulatorConfig
 from .errors import OAuthError
 from .fields import JsonObject
-from .store import CARTS, DATA_KINDS, PAYMENT_METHODS, PAYMENTS, Store
+from .store import CARTS, CUSTOM_OBJECTS, DATA_KINDS, PAYMENT_METHODS, PAYMENTS, Store
 
 
 @dataclass
@@ -110,6 +110,10 @@ class Emulator:
     def payment_methods(self) -> list[JsonObject]:
         """Copies of all payment methods, oldest first."""
         return copy.deepcopy(self.store.all(PAYMENT_METHODS))
+
+    def custom_object(self, container: str, key: str) -> JsonObject | None:
+        """A copy of the custom object, or None."""
+        return copy.deepcopy(self.store.get(CUSTOM_OBJECTS, f"{container}/{key}"))
 
     # -- test hooks ------------------------------------------------------------------------------
 

@@ -83,7 +83,7 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
     Settings: ClassVar[type[ProviderSettings]] = SandboxSettings
     payment_body: ClassVar[type[BaseModel] | None] = PaymentBody
     capabilities: ClassVar[Capabilities] = Capabilities(
-        methods=frozenset(METHODS), webhooks=True, async_modifications=True)
+        methods=frozenset(METHODS), webhooks=True, async_modifications=True, stored_payment_methods=True)
 
     def __init__(self, settings: SandboxSettings, context: ProviderContext) -> None:
         super().__init__(settings, context)

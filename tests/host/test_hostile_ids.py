@@ -13,7 +13,8 @@ from host.testing import HostClient
 from plugins.sandbox import SIGNATURE_HEADER, sign
 
 SECRET = "hostile-ids-secret"
-INSTANCES = f"sandbox: {{plugin: sandbox, paymentInterface: mock, settings: {{webhookSecret: {SECRET}}}}}\n"
+INSTANCES = (f"sandbox: {{plugin: sandbox, paymentInterface: mock, storedPaymentMethods: true,\n"
+             f"          settings: {{webhookSecret: {SECRET}}}}}\n")
 TX_SCOPES = ["manage_checkout_transactions:test-project"]
 
 

@@ -13,7 +13,7 @@ from host.testing import HostClient
 
 MakeHost = Callable[..., Awaitable[HostClient]]
 INSTANCES = """\
-fast: {plugin: sandbox, paymentInterface: mock, methods: [card, invoice]}
+fast: {plugin: sandbox, paymentInterface: mock, methods: [card, invoice], storedPaymentMethods: true}
 slow: {plugin: sandbox, paymentInterface: mock-slow, methods: [card], settings: {latency: 3}}
 off: {plugin: sandbox, paymentInterface: mock-off, methods: [purchaseorder], enabled: false}
 giftcards: {plugin: sandbox_giftcard, paymentInterface: mock-giftcard-provider}

@@ -11,7 +11,7 @@ import pytest
 from host.testing import HostClient
 
 INSTANCES = """\
-card: {plugin: sandbox, paymentInterface: mock}
+card: {plugin: sandbox, paymentInterface: mock, storedPaymentMethods: true}
 giftcards:
   plugin: sandbox_giftcard
   paymentInterface: mock-giftcard-provider
