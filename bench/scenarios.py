@@ -44,22 +44,22 @@ class Scenario:
         body: dict[str, Any]
         if self.name == "payments":
             body = {"paymentMethod": {"type": "card"}, "paymentOutcome": "Authorized"}
-            return Request("POST", "/payments", _json_headers({"X-Session-Id": f"{iface}.session"}),
+            return Request("POST", "/payments", _json_headers({"X-Session-Id": f"{iface}__session"}),
                            json.dumps(body).encode())
         if self.name == "capture":
             body = {"actions": [{"action": "capturePayment",
                                  "amount": {"centAmount": CAPTURE_CENTS, "currencyCode": "EUR"}}]}
-            return Request("POST", f"/operations/payment-intents/{iface}.bench",
+            return Request("POST", f"/operations/payment-intents/{iface}__bench",
                            _json_headers({"Authorization": f"Bearer {BEARER}"}), json.dumps(body).encode())
         if self.name == "webhook":
-            event = {"id": "bench-event", "type": "capture", "paymentId": f"{iface}.bench",
+            event = {"id": "bench-event", "type": "capture", "paymentId": f"{iface}__bench",
                      "pspReference": "sandbox-capture-bench", "transactionType": "Charge", "state": "Success",
                      "amount": {"centAmount": CAPTURE_CENTS, "currencyCode": "EUR"}}
             raw = json.dumps(event, separators=(",", ":")).encode()
             signature = sign(DEV_WEBHOOK_SECRET, raw, int(time.time()))
             return Request("POST", f"/webhooks/i{instance}", _json_headers({SIGNATURE_HEADER: signature}), raw)
         if self.name == "config":
-            return Request("GET", "/operations/config", {"X-Session-Id": f"{iface}.session"})
+            return Request("GET", "/operations/config", {"X-Session-Id": f"{iface}__session"})
         raise ValueError(f"unknown scenario {self.name}")
 
 
@@ -77,7 +77,8 @@ BY_NAME = {s.name: s for s in SCENARIOS}
 
 
 def connector_yaml(upstream: str, port: int, instances: int, mode: str) -> str:
-    """A production-shaped connector.yaml (JSON logs at INFO) with ``instances`` sandbox instances."""
+    """A production-shaped connector.yaml (JSON logs at INFO) with ``instances`` sandbox instances. The sandbox
+    PSP keeps its books in memory (``books: memory``): a constant-time PSP, so the runs measure the host."""
     lines = [
         "commercetools:",
         "  embedded: false",
@@ -93,10 +94,12 @@ def connector_yaml(upstream: str, port: int, instances: int, mode: str) -> str:
         "  host: 127.0.0.1",
         f"  port: {port}",
         f"  publicUrl: http://127.0.0.1:{port}",
+        "reconciler:",
+        "  interval: 0      # the stub answers no payment queries; a pass would only log that",
         "instances:",
     ]
     for i in range(instances):
-        lines.append(f"  i{i}: {{plugin: sandbox, paymentInterface: mock-{i}, settings: {{mode: {mode}}}}}")
+        lines.append(f"  i{i}: {{plugin: sandbox, paymentInterface: mock-{i}, settings: {{mode: {mode}, books: memory}}}}")
     return "\n".join(lines) + "\n"
 
 

@@ -2,13 +2,13 @@
 
 It answers the routes the host and the baseline call with canned but valid JSON and keeps no state, so
 every answer costs the same however long a run lasts. What a stateful server would look up is carried in
-the ids instead: the part of a session or Payment id before its last ``.`` is the ``paymentInterface``
-(``mock-7.session`` → ``mock-7``), so one stub serves any number of instances.
+the ids instead: the part of a session or Payment id before its last ``__`` is the ``paymentInterface``
+(``mock-7__session`` → ``mock-7``), so one stub serves any number of instances.
 
 - ``GET /{pk}/sessions/{id}``: ACTIVE, ``activeCart.cartRef.id``, ``metadata.paymentInterface``.
 - ``GET /{pk}/carts/{id}``: 59.50 EUR, no payments, version 1; ``POST`` echoes it with version + 1.
 - ``POST /{pk}/payments``: the draft (with its transactions) as a Payment with a fresh id
-  (``<interface>.n<hex>``), version 1.
+  (``<interface>__n<hex>``), version 1.
 - ``GET /{pk}/payments/{id}``: an Authorization Success of 100.00 EUR (a new Payment: none), so a small
   capture passes the limits every time.
 - ``POST /{pk}/payments/{id}``: that Payment with the update's actions applied and version + 1.
@@ -29,6 +29,8 @@ from typing import Any
 from aiohttp import web
 
 PROJECT_KEY = "bench"
+#: ids carry the paymentInterface before it (``mock-7__session``); ids are [A-Za-z0-9_-] only
+SEP = "__"
 NOW = "2026-01-01T00:00:00.000Z"
 AUTHORIZED = 10_000
 _STATS: web.AppKey[Counter[str]] = web.AppKey("stats")
@@ -40,14 +42,14 @@ def money(cent_amount: int) -> dict[str, Any]:
 
 
 def interface_of(resource_id: str) -> str:
-    return resource_id.rpartition(".")[0] or "mock-0"
+    return resource_id.rpartition(SEP)[0] or "mock-0"
 
 
 def session(session_id: str) -> dict[str, Any]:
     iface = interface_of(session_id)
     return {"id": session_id, "version": 1, "createdAt": NOW, "lastModifiedAt": NOW,
             "expiryAt": "2099-01-01T00:00:00.000Z", "state": "ACTIVE",
-            "activeCart": {"cartRef": {"id": f"{iface}.cart"}},
+            "activeCart": {"cartRef": {"id": f"{iface}{SEP}cart"}},
             "metadata": {"paymentInterface": iface, "processorUrl": "http://127.0.0.1"}}
 
 
@@ -59,8 +61,8 @@ def cart(cart_id: str, version: int = 1, payments: list[dict[str, str]] | None =
 
 
 def payment(payment_id: str, version: int = 1) -> dict[str, Any]:
-    """The Payment behind ``payment_id``: new ones (``.n`` ids) have no transactions yet."""
-    new = payment_id.rpartition(".")[2].startswith("n")
+    """The Payment behind ``payment_id``: new ones (``__n`` ids) have no transactions yet."""
+    new = payment_id.rpartition(SEP)[2].startswith("n")
     txs = [] if new else [{"id": "tx-authorization", "timestamp": NOW, "type": "Authorization",
                            "amount": money(AUTHORIZED), "interactionId": "sandbox-authorization",
                            "state": "Success"}]
@@ -118,7 +120,7 @@ async def update_cart(request: web.Request) -> web.Response:
 async def create_payment(request: web.Request) -> web.Response:
     draft = await request.json()
     iface = (draft.get("paymentMethodInfo") or {}).get("paymentInterface") or "mock-0"
-    created = payment(f"{iface}.n{uuid.uuid4().hex}")
+    created = payment(f"{iface}{SEP}n{uuid.uuid4().hex}")
     created["amountPlanned"] = {"type": "centPrecision", "fractionDigits": 2, **draft["amountPlanned"]}
     created["paymentMethodInfo"] = dict(draft.get("paymentMethodInfo") or {})
     for key in ("key", "anonymousId", "customer", "checkoutTransactionItemId"):

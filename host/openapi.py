@@ -46,6 +46,9 @@ _STATIC_MODELS: tuple[type[BaseModel], ...] = (
     r.GiftCardErrorBody, r.Health, r.PaymentResponse, r.Outcome, r.TransactionResponse, r.BalanceResponse,
     r.RedeemResponse, r.StatusResponse, r.PaymentComponents, r.PublicConfig, r.Ready, r.StoredPaymentMethods)
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
+_IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
+                    "description": "The same key and body answer the first response (422 for another body)",
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 255}}
 _PAYMENT_LINK = {"refundOrCapture": {"operationId": "paymentIntent",
                                      "parameters": {"paymentId": "$response.body#/paymentReference"}}}
 
@@ -150,14 +153,15 @@ class _Builder:
             body=ref(IntentBody), parameters=[
                 {"name": "paymentId", "in": "path", "required": True, "schema": {"type": "string",
                                                                                  "pattern": ID_PATTERN}},
-                {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}}]))
+                _IDEMPOTENCY_KEY]))
         add("POST", "/operations/transactions", op(
             "transaction", "Pay a cart with a stored payment method", ("201", ref(r.TransactionResponse)),
-            auth="oauth2", body=ref(TransactionBody),
+            auth="oauth2", body=ref(TransactionBody), parameters=[_IDEMPOTENCY_KEY],
             links={"refundOrCapture": {"operationId": "paymentIntent",
                                        "parameters": {"paymentId": "$response.body#/paymentId"}}}))
         pay = op("createPayment", "Create and authorize a Payment for the session's cart",
-                 ("200", ref(r.PaymentResponse)), auth="session", body=self.payment_body(), links=_PAYMENT_LINK)
+                 ("200", ref(r.PaymentResponse)), auth="session", body=self.payment_body(), links=_PAYMENT_LINK,
+                 parameters=[_IDEMPOTENCY_KEY])
         pay["responses"]["202"] = {"description": "The PSP answered; its outcome is not in commercetools yet "
                                                   "(the reconciler records it): outcome pending",
                                    "content": _json(ref(r.PaymentResponse))}
@@ -173,7 +177,8 @@ class _Builder:
         add("POST", "/balance", op("balance", "A gift card's balance", ("200", ref(r.BalanceResponse)),
                                    auth="session", body=ref(BalanceBody), client_errors=gift))
         redeem = op("redeem", "Redeem a gift card", ("200", ref(r.RedeemResponse)), auth="session",
-                    body=ref(RedeemBody), client_errors={"anyOf": [gift, ref(r.ErrorEnvelope)]}, links=_PAYMENT_LINK)
+                    body=ref(RedeemBody), client_errors={"anyOf": [gift, ref(r.ErrorEnvelope)]}, links=_PAYMENT_LINK,
+                    parameters=[_IDEMPOTENCY_KEY])
         redeem["responses"]["202"] = {"description": "Redeemed at the provider, not in commercetools yet: result "
                                                      "Initial", "content": _json(ref(r.RedeemResponse))}
         add("POST", "/redeem", redeem)

@@ -5,20 +5,22 @@
 
 * ``GET /hosted/{token}``: a self-contained HTML page with the amount and two buttons, Pay and Decline,
   posting ``result=authorized|declined`` back to the same URL.
-* ``POST /hosted/{token}``: records the Authorization (Success or Failure, plus a Charge Success when the
-  capture is automatic) through the host, then redirects (303) to the session's ``merchantReturnUrl``
-  with ``paymentReference=<payment id>`` (and ``userAction=cancelled`` on decline), or shows a small
-  "payment recorded" page when there is no return URL.
+* ``POST /hosted/{token}``: the PSP books the decision (``decide``), then records the Authorization
+  (Success or Failure, plus a Charge Success when the capture is automatic) through the host, then
+  redirects (303) to the session's ``merchantReturnUrl`` with ``paymentReference=<payment id>`` (and
+  ``userAction=cancelled`` on decline), or shows a small "payment recorded" page when there is no return URL.
 
-A decision is final: once the Payment holds the Authorization of this link in Success or Failure, a
-second POST (a double click, the back button) records nothing and redirects with the recorded outcome.
+A decision is final: the PSP's books keep the first one, and once the Payment holds the Authorization of
+this link in Success or Failure, a second POST (a double click, the back button) records nothing and
+redirects with the recorded outcome. When the host's record of a booked decision fails, reconciliation
+finds it in the books.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -95,12 +97,17 @@ def recorded_decision(payment: PaymentView, psp_reference: str) -> bool | None:
     return None
 
 
-class HostedPages:
-    """Route handlers of the hosted page; ``secret`` verifies tokens, ``clock`` gives unix seconds."""
+Decide = Callable[[HostedToken, bool], Awaitable[tuple[TransactionResult, ...]]]
 
-    def __init__(self, secret: str, clock: Callable[[], float]) -> None:
+
+class HostedPages:
+    """Route handlers of the hosted page; ``secret`` verifies tokens, ``clock`` gives unix seconds, ``decide``
+    books a decision at the PSP and answers the transactions of the decision that stands."""
+
+    def __init__(self, secret: str, clock: Callable[[], float], decide: Decide) -> None:
         self._secret = secret
         self._clock = clock
+        self._decide = decide
 
     def routes(self) -> tuple[Route, ...]:
         return (Route("GET", "/hosted/{token}", self.show, auth="none", name="sandbox-hosted-page"),
@@ -134,9 +141,12 @@ class HostedPages:
         authorized = result == "authorized"
         decided = recorded_decision(await ctx.get_payment(token.payment_id), token.psp_reference)
         if decided is None:
-            await ctx.record(PaymentEvent(transactions=transactions_for(token, authorized),
-                                          payment_id=token.payment_id, psp_reference=token.psp_reference))
-            logger.info("sandbox hosted page: payment %s %s", token.payment_id, result)
+            transactions = await self._decide(token, authorized)
+            authorized = transactions[0].state == TxState.SUCCESS
+            await ctx.record(PaymentEvent(transactions=transactions, payment_id=token.payment_id,
+                                          psp_reference=token.psp_reference))
+            logger.info("sandbox hosted page: payment %s %s", token.payment_id,
+                        "authorized" if authorized else "declined")
         else:
             authorized = decided
             logger.info("sandbox hosted page: payment %s already decided, nothing recorded", token.payment_id)

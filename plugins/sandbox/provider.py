@@ -9,21 +9,21 @@ asked for. Three modes (``settings.mode``):
   webhook (``plugins.sandbox.webhooks``) settles them after ``webhookDelay`` seconds.
 * ``offsite``: authorization happens on a hosted payment page (``plugins.sandbox.hosted``).
 
-Every simulated PSP call goes through the fault injector (latency, errors, timeouts; ``faults``).
-Results are remembered by idempotency key, like a real PSP: a retried call with the same key gets the
-same PSP reference back and schedules no second webhook. That memory is the sandbox PSP's own state, in
-this process only (a real PSP keeps it on its side); the host itself stays stateless.
+Every simulated PSP call goes through the fault injector (latency, errors, timeouts, lost answers;
+``faults``). What the PSP did is written in its books (``plugins.sandbox.books``) before it answers, under
+a reference derived from the idempotency key, like a real PSP's records: a call repeated with the same
+key, on any replica or after a restart, answers the first result and schedules no second webhook, and
+``reconcile`` answers from them. The books are the instance's ``context.store`` (commercetools), or this
+process's memory with ``books: memory``; the host itself stays stateless.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from importlib.resources import files
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
@@ -40,6 +40,8 @@ from host import (
     ProviderContext,
     ProviderError,
     ProviderSettings,
+    ReconcileRequest,
+    ReconcileResult,
     Route,
     SessionInfo,
     StatusCheck,
@@ -50,25 +52,23 @@ from host import (
     WebhookResult,
 )
 from plugins.sandbox.body import METHODS, PaymentBody, parse_body
+from plugins.sandbox.books import Books, money_json, reference, tx_json, tx_of
 from plugins.sandbox.faults import FaultInjector
-from plugins.sandbox.hosted import HostedPages
+from plugins.sandbox.hosted import HostedPages, transactions_for
+from plugins.sandbox.reconcile import answer, entry_reference
 from plugins.sandbox.settings import SandboxSettings
 from plugins.sandbox.signing import SIGNATURE_HEADER, TOKEN_TTL_SECONDS, HostedToken, make_token, verify
 from plugins.sandbox.webhooks import WebhookSender, build_event, parse_event
 
 logger = logging.getLogger(__name__)
 
-V = TypeVar("V")
-
-#: How many results the sandbox remembers for idempotent retries (oldest forgotten first).
-IDEMPOTENCY_MEMORY = 1_024
 _ENABLER = files(__package__) / "enabler"
 #: The sandbox enabler's script bodies; ``common.js`` is shared with the gift-card sandbox.
 ENABLER_SOURCES = (_ENABLER / "common.js", _ENABLER / "card.js")
-_MODIFICATIONS: dict[str, tuple[str, TxType]] = {
-    "capture": ("capture", TxType.CHARGE),
-    "cancel": ("cancel", TxType.CANCEL_AUTHORIZATION),
-    "refund": ("refund", TxType.REFUND),
+_MODIFICATIONS: dict[str, TxType] = {
+    "capture": TxType.CHARGE,
+    "cancel": TxType.CANCEL_AUTHORIZATION,
+    "refund": TxType.REFUND,
 }
 
 
@@ -92,12 +92,12 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
         self._secret = settings.webhook_secret.get_secret_value()
         self.faults = FaultInjector(name="Sandbox PSP", latency=settings.latency,
                                     error_rate=settings.error_rate, timeout_rate=settings.timeout_rate,
-                                    timeout=settings.timeout, seed=settings.seed)
+                                    lost_rate=settings.lost_rate, timeout=settings.timeout, seed=settings.seed)
         self._webhooks = WebhookSender(lambda: self.context.http, context.webhook_url, self._secret,
                                        settings.webhook_delay)
-        self._hosted = HostedPages(self._secret, lambda: self.clock())
-        self._created: OrderedDict[str, PaymentResult] = OrderedDict()
-        self._modified: OrderedDict[str, ModificationResult] = OrderedDict()
+        self._hosted = HostedPages(self._secret, lambda: self.clock(), self._decide)
+        # context.store is the host's from start-up on: read it at each call
+        self.books = Books(None if settings.books == "memory" else lambda: self.context.store)
 
     async def shutdown(self) -> None:
         await self._webhooks.close()
@@ -119,7 +119,8 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
     async def status(self) -> StatusCheck:
         details = {"mode": self.options.mode, "paymentMethods": sorted(self.context.methods)}
         try:
-            await self.faults.call("status")
+            if await self.faults.call("status"):
+                await self.faults.lose("status")
         except ProviderError as exc:
             return StatusCheck("Sandbox Payment API", "DOWN", message=exc.message, details=details)
         return StatusCheck("Sandbox Payment API", "UP", details=details)
@@ -136,20 +137,25 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
 
     async def create_payment(self, request: CreatePaymentRequest) -> PaymentResult:
         body = self._parse(request.body)
-        await self.faults.call("create_payment")
-        cached = self._created.get(request.idempotency_key)
-        if cached is not None:
-            return cached
-        reference = f"sandbox-{uuid.uuid4()}"
+        lost = await self.faults.call("create_payment")
+        ref = reference("authorization", request.idempotency_key)
+        entry: dict[str, Any] = {"kind": "authorization", "key": request.idempotency_key,
+                                 "paymentId": request.payment.id, "at": self.clock()}
         if self.options.mode == "offsite" and not body.recurring:  # no shopper to send to a page
-            result = self._offsite(request, reference)
+            result = self._offsite(request, ref)
+            entry["hosted"] = {"expiresAt": self.clock() + TOKEN_TTL_SECONDS,
+                               "captureMethod": request.capture_method.value,
+                               "amount": money_json(request.amount)}
         else:
-            result = PaymentResult(psp_reference=reference,
-                                   transactions=self._authorize(request, body, reference))
-        _remember(self._created, request.idempotency_key, result)
+            result = PaymentResult(psp_reference=ref, transactions=self._authorize(request, body, ref))
+        entry.update(transactions=[tx_json(t) for t in result.transactions], response=dict(result.response))
+        kept, _ = await self.books.enter(ref, entry)
+        if lost:
+            await self.faults.lose("create_payment")
         logger.debug("sandbox %s: payment %s %s (%s)", self.context.instance_id, request.payment.id,
-                    "redirected" if result.response else body.payment_outcome, reference)
-        return result
+                     "redirected" if kept["response"] else body.payment_outcome, ref)
+        return PaymentResult(psp_reference=ref, transactions=tuple(tx_of(t) for t in kept["transactions"]),
+                             response=kept["response"])
 
     @staticmethod
     def _authorize(request: CreatePaymentRequest, body: PaymentBody,
@@ -170,6 +176,11 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
         initial = TransactionResult(TxType.AUTHORIZATION, TxState.INITIAL, request.amount, reference)
         return PaymentResult(psp_reference=reference, transactions=(initial,), response={"redirectUrl": url})
 
+    async def _decide(self, token: HostedToken, authorized: bool) -> tuple[TransactionResult, ...]:
+        """The shopper decided on the hosted page: the PSP books it (the first decision stands)."""
+        decided = await self.books.decide(token.psp_reference, authorized)
+        return transactions_for(token, authorized if decided is None else decided)
+
     async def capture(self, request: ModificationRequest) -> ModificationResult:
         return await self._modify(request, "capture")
 
@@ -179,29 +190,35 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
     async def refund(self, request: ModificationRequest) -> ModificationResult:
         return await self._modify(request, "refund")
 
-    async def _modify(self, request: ModificationRequest, operation: str) -> ModificationResult:
-        await self.faults.call(operation)
-        cached = self._modified.get(request.idempotency_key)
-        if cached is not None:
-            return cached
-        kind, tx_type = _MODIFICATIONS[operation]
-        reference = f"sandbox-{kind}-{uuid.uuid4()}"
-        if self.options.mode == "async":
-            self._webhooks.schedule(build_event(kind, tx_type, request.payment.id, reference, request.amount))
-            result = ModificationResult(Outcome.RECEIVED, reference)
-        else:
-            result = ModificationResult(Outcome.APPROVED, reference)
-        _remember(self._modified, request.idempotency_key, result)
+    async def _modify(self, request: ModificationRequest, kind: str) -> ModificationResult:
+        lost = await self.faults.call(kind)
+        tx_type = _MODIFICATIONS[kind]
+        ref = reference(kind, request.idempotency_key)
+        received = self.options.mode == "async"
+        now = self.clock()
+        entry = {"kind": kind, "key": request.idempotency_key, "paymentId": request.payment.id, "at": now,
+                 "type": tx_type.value, "amount": money_json(request.amount),
+                 "outcome": (Outcome.RECEIVED if received else Outcome.APPROVED).value,
+                 "dueAt": now + (self.options.webhook_delay if received else 0)}
+        kept, new = await self.books.enter(ref, entry)
+        if new and received:
+            self._webhooks.schedule(build_event(kind, tx_type, request.payment.id, ref, request.amount))
+        if lost:
+            await self.faults.lose(kind)
+        result = ModificationResult(Outcome(kept["outcome"]), ref)
         logger.debug("sandbox %s: %s of %s on payment %s %s (%s)", self.context.instance_id, kind,
-                    request.amount, request.payment.id, result.outcome.value, reference)
+                     request.amount, request.payment.id, result.outcome.value, ref)
         return result
+
+    async def reconcile(self, request: ReconcileRequest) -> ReconcileResult:
+        """What the books say about the attempt (a read; no fault injection, so one pass settles what the
+        faults left). Found by the idempotency key the host called with, else by the PSP reference."""
+        ref = entry_reference(request)
+        entry = await self.books.find(ref) if ref else None
+        if entry is None or entry.get("paymentId") != request.payment.id:
+            return ReconcileResult.not_found()
+        return answer(entry, request.transaction.type, self.clock())
 
     async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
         verify(self._secret, _header(request.headers, SIGNATURE_HEADER), request.body, now=self.clock())
         return WebhookResult(events=(parse_event(request.body),))
-
-
-def _remember(memory: OrderedDict[str, V], key: str, value: V) -> None:
-    memory[key] = value
-    while len(memory) > IDEMPOTENCY_MEMORY:
-        memory.popitem(last=False)

@@ -12,10 +12,12 @@
           latency: 0.2             # seconds added to every PSP call
           errorRate: 0.05          # probability of a 502 SandboxError per PSP call
           timeoutRate: 0.01        # probability of a 504 SandboxTimeout (after ``timeout`` seconds)
+          lostRate: 0.01           # probability that the PSP acts and its answer is lost (a late 504)
           timeout: 5
           seed: 42                 # reproducible fault injection
           clientKey: sandbox-client-key
           environment: TEST
+          books: commercetools     # where the simulated PSP keeps its records: commercetools | memory
 
 Every key is optional. Keys are camelCase; unknown keys are refused.
 """
@@ -48,10 +50,15 @@ class SandboxSettings(ProviderSettings):
     latency: float = Field(0.0, ge=0, description="seconds added to every PSP call")
     error_rate: float = Field(0.0, ge=0, le=1, description="probability that a PSP call fails (502)")
     timeout_rate: float = Field(0.0, ge=0, le=1, description="probability that a PSP call times out (504)")
+    lost_rate: float = Field(0.0, ge=0, le=1, description="probability that a PSP call is done and its answer "
+                                                          "lost (504 after the fact)")
     timeout: float = Field(5.0, ge=0, description="seconds an injected timeout waits before failing")
     seed: int | None = Field(None, description="seed of the fault injection, for reproducible runs")
     client_key: str = Field("sandbox-client-key", description="public key given to the enabler")
     environment: str = Field("TEST", description="environment name given to the enabler")
+    books: Literal["commercetools", "memory"] = Field(
+        "commercetools", description="where the simulated PSP keeps what it did: commercetools (the instance's "
+                                     "store, shared by replicas and restarts) or memory (this process only)")
 
     # Field validators, not a model validator: a model validator's error would quote the whole
     # settings block, secret included, in the start-up message.
@@ -60,6 +67,13 @@ class SandboxSettings(ProviderSettings):
     def _rates_fit(cls, value: float, info: ValidationInfo) -> float:
         if value + info.data.get("error_rate", 0.0) > 1:
             raise ValueError("errorRate + timeoutRate must not exceed 1")
+        return value
+
+    @field_validator("lost_rate")
+    @classmethod
+    def _all_rates_fit(cls, value: float, info: ValidationInfo) -> float:
+        if value + info.data.get("error_rate", 0.0) + info.data.get("timeout_rate", 0.0) > 1:
+            raise ValueError("errorRate + timeoutRate + lostRate must not exceed 1")
         return value
 
     @field_validator("webhook_secret")

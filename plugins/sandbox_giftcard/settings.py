@@ -14,17 +14,21 @@
             GIFT-EUR-EMPTY: {balance: 0, currency: EUR}
           latency: 0.1             # seconds added to every call
           errorRate: 0.0           # probability that a call fails (GenericError)
+          lostRate: 0.0            # probability that a redeem or refund is made and its answer lost (504)
           seed: 42                 # reproducible fault injection
 
 A card is valid up to and including its ``expires`` day (UTC). The code ``GenericError`` always answers
 GenericError, as in the gift-card template. Without ``cards``, the demo cards of ``DEFAULT_CARDS`` exist.
+Balances and redemptions live in the instance's store (commercetools), shared by every replica: a card's
+entry is created from ``cards`` the first time the card is used, and from then on its stored balance
+counts, whatever ``cards`` says (see ``plugins.sandbox_giftcard.ledger``).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 from host import ProviderSettings
@@ -62,7 +66,16 @@ class GiftCardSettings(ProviderSettings):
                                        description="gift cards by code")
     latency: float = Field(0.0, ge=0, description="seconds added to every call")
     error_rate: float = Field(0.0, ge=0, le=1, description="probability that a call fails")
+    lost_rate: float = Field(0.0, ge=0, le=1, description="probability that a redeem or refund is made and "
+                                                          "its answer lost (504 after the fact)")
     seed: int | None = Field(None, description="seed of the fault injection")
+
+    @field_validator("lost_rate")
+    @classmethod
+    def _rates_fit(cls, value: float, info: ValidationInfo) -> float:
+        if value + info.data.get("error_rate", 0.0) > 1:
+            raise ValueError("errorRate + lostRate must not exceed 1")
+        return value
 
     @field_validator("currency", mode="before")
     @classmethod

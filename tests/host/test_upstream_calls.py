@@ -9,7 +9,8 @@ import pytest
 
 from host.testing import HostClient
 
-INSTANCES = "sandbox: {plugin: sandbox, paymentInterface: mock}\n"
+# books: memory: the sandbox PSP keeps its records in this process, so only the host's own calls are counted
+INSTANCES = "sandbox: {plugin: sandbox, paymentInterface: mock, settings: {books: memory}}\n"
 
 
 @pytest.fixture

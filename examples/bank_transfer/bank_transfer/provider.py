@@ -11,6 +11,7 @@ notification settles the payment.
 * A refund is a transfer back that the merchant makes: it answers ``received`` (Refund Pending) with the
   reference to put on it, and the bank's ``transfer.sent`` notification makes it Success.
 * Nothing to cancel: an unpaid order is closed by the merchant's order process, not by the bank.
+* ``reconcile``, for an attempt whose answer the host never recorded: see ``BankTransferProvider.reconcile``.
 
 The provider keeps no state and calls no API: the reference is derived from the Payment id, and the host
 records every transaction.
@@ -45,6 +46,8 @@ from host import (
     PaymentResult,
     ProviderContext,
     ProviderSettings,
+    ReconcileRequest,
+    ReconcileResult,
     RequiredFieldError,
     Route,
     SessionInfo,
@@ -158,6 +161,31 @@ class BankTransferProvider(PaymentProvider[BankTransferSettings]):
         self.context.logger.info("bank transfer %s: refund %s of payment %s to be sent with reference %s",
                                  self.context.instance_id, request.amount, request.payment.id, outgoing)
         return ModificationResult(Outcome.RECEIVED, outgoing)
+
+    async def reconcile(self, request: ReconcileRequest) -> ReconcileResult:
+        """What became of an attempt whose outcome the host never recorded (the host died, or its write of
+        the outcome failed), asked by the reconciler once the attempt is older than its horizon.
+
+        There is no bank API to ask, and nothing to ask it: creating a payment or a refund only hands out a
+        reference, which is derived from the Payment and the idempotency key. So:
+
+        * an attempt still ``Initial`` handed out nothing (its answer never reached the shopper or the
+          merchant), so no money can arrive for it: not found, and the host marks it Failure;
+        * a ``Pending`` one waits for the bank's notification, which is the only thing that settles it: it
+          is still Pending, with the reference it was given (the host then leaves it as it is).
+
+        Read-only, as every ``reconcile`` must be: the host records the answer.
+        """
+        tx = request.transaction
+        if tx.state != TxState.PENDING:
+            return ReconcileResult.not_found()
+        reference = request.payment.interface_id or creditor_reference(request.payment.id)
+        if tx.type == TxType.AUTHORIZATION:
+            return ReconcileResult(True, (TransactionResult(tx.type, tx.state, tx.amount, reference),), reference)
+        if tx.type == TxType.REFUND and request.idempotency_key:
+            outgoing = refund_reference(reference, request.idempotency_key)
+            return ReconcileResult(True, (TransactionResult(tx.type, tx.state, tx.amount, outgoing),), outgoing)
+        return ReconcileResult.not_found()
 
     async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
         verify(self._secret, request.headers, request.body, self.clock())

@@ -11,8 +11,9 @@ from typing import Any, ClassVar
 
 import pytest
 from bank_transfer import SIGNATURE_HEADER, creditor_reference, sign
+from bank_transfer.notifications import METHOD
 
-from host import Money, TxType
+from host import Money, PaymentView, ReconcileRequest, Transaction, TxState, TxType
 from host.testing import ConfigError, HostClient, ProviderContract, discovered_plugins, load_instances
 
 SECRET = "bank-notification-secret-0123456789"  # noqa: S105 - a test key
@@ -39,6 +40,8 @@ class TestBankTransferContract(ProviderContract):
     method = "banktransfer"
     payment_body: ClassVar[dict[str, Any]] = {"paymentMethod": {"type": "banktransfer"}}
     refused_body: ClassVar[dict[str, Any]] = {"paymentMethod": {"type": "card"}}
+    # creating a payment or a refund only hands out a reference: an answer that was lost counts for nothing
+    reconcile_finds_lost_answers = False
 
     def sign_webhook(self, body: bytes) -> dict[str, str]:
         return signed(body)
@@ -126,6 +129,33 @@ async def test_a_returned_refund_is_a_failed_refund(host: HostClient) -> None:
     returned = notification("transfer.returned", refund["interactionId"], 2500)
     assert (await host.post_webhook("transfer", returned, signed(returned))).status == 200
     assert _txs(host, pid)[-1] == ("Refund", "Failure", 2500)
+
+
+def _undecided(host: HostClient, pid: str, type_: TxType, state: TxState) -> ReconcileRequest:
+    """The reconciler's question about the Payment's ``type_`` transaction, as if it were still ``state``."""
+    stored = host.payment(pid)
+    raw = next(t for t in stored["transactions"] if t["type"] == type_.value)
+    amount = Money(raw["amount"]["centAmount"], raw["amount"]["currencyCode"])
+    tx = Transaction(raw["id"], type_, state, amount, raw.get("interactionId"), raw.get("interfaceId"))
+    payment = PaymentView(pid, stored["version"], amount, "bank-transfer", stored.get("interfaceId"), METHOD, (tx,))
+    return ReconcileRequest(payment, tx, str(tx.interface_id).split(":")[1], tx.interface_id,
+                            tx.interaction_id or payment.interface_id)
+
+
+async def test_reconcile_says_what_waits_for_the_bank_and_what_never_reached_anyone(host: HostClient) -> None:
+    provider = host.provider("transfer")
+    pid, body = await _pay(host)
+    waiting = await provider.reconcile(_undecided(host, pid, TxType.AUTHORIZATION, TxState.PENDING))
+    assert [(t.type, t.state, t.interaction_id) for t in waiting.transactions] == [
+        (TxType.AUTHORIZATION, TxState.PENDING, creditor_reference(pid))]
+    lost = await provider.reconcile(_undecided(host, pid, TxType.AUTHORIZATION, TxState.INITIAL))
+    assert not lost.found      # the shopper never got the reference: the host marks it Failure
+    sent = notification("transfer.received", body["transferReference"], 10000)
+    await host.post_webhook("transfer", sent, signed(sent))
+    await host.intent(pid, {"action": "refundPayment", "amount": {"centAmount": 2500, "currencyCode": "EUR"}})
+    refund = next(t for t in host.payment(pid)["transactions"] if t["type"] == "Refund")
+    sending = await provider.reconcile(_undecided(host, pid, TxType.REFUND, TxState.PENDING))
+    assert [(t.state, t.interaction_id) for t in sending.transactions] == [(TxState.PENDING, refund["interactionId"])]
 
 
 async def test_the_instructions_page_shows_the_details_and_the_state(host: HostClient) -> None:

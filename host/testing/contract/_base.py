@@ -101,6 +101,7 @@ class _Contract:
         try:
             yield
         finally:
+            self._contract_watch.close()
             if self._contract_watched_loop is not None:
                 self._contract_watched_loop.set_debug(False)
         records = caplog.get_records("call")

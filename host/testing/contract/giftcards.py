@@ -6,8 +6,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from host.models import TxType
-from host.testing.contract._base import _Contract
+from host.models import RedeemResult, TransactionResult, TxState, TxType
 from host.testing.contract._checks import (  # noqa: F401
     _OPERATIONS,
     _WATCHED,
@@ -19,10 +18,11 @@ from host.testing.contract._checks import (  # noqa: F401
     _transactions,
     _Watch,
 )
+from host.testing.contract._reconcile import _Reconciling
 from host.testing.harness import HostClient
 
 
-class GiftCardContract(_Contract):
+class GiftCardContract(_Reconciling):
     """The contract of a ``GiftCardProvider``: balance, redeem, refund; capture and cancel refused."""
 
     amount: ClassVar[int] = 5000
@@ -156,3 +156,59 @@ class GiftCardContract(_Contract):
             "centAmount": amount[feature], "currencyCode": self.currency}}), f"undeclared {feature}")
         assert body["errors"][0]["code"] == "InvalidOperation", body
         assert host.payment(pid)["version"] == version
+
+    # -- reconciliation (skipped for a provider that does not implement reconcile) -------------------
+
+    async def _contract_lost_redeem(self, host: HostClient, *, reached: bool) -> tuple[str, list[Any]]:
+        known = {p["id"] for p in host.ct.payments()}
+        with self.lose(host, "redeem", reached=reached) as answers:
+            resp = await host.redeem(self.session(host), self.giftcard_code, self.redeem_amount, self.currency)
+        assert resp.status >= 500, f"POST /redeem with a lost answer: {resp.status} {await resp.text()}"
+        return self._contract_new_payment(host, known), answers
+
+    async def test_reconcile_settles_a_lost_redemption(self) -> None:
+        """The provider redeemed and its answer never reached the host: ``reconcile`` finds the redemption, a
+        reconcile pass records its Charge, and the card was charged once."""
+        self._contract_require_reconcile()
+        host = await self.start()
+        _, before = await self.balance(host, self.giftcard_code)
+        pid, answers = await self._contract_lost_redeem(host, reached=True)
+        made: RedeemResult = answers[0]
+        assert made.state == TxState.SUCCESS, f"the redemption itself failed: {made}"
+        reservation = self._contract_reservation(host, pid, TxType.CHARGE, set())
+        did = TransactionResult(TxType.CHARGE, TxState.SUCCESS, None, made.redemption_id)
+        main = self.check_found(await self.ask(host, pid, reservation["id"]), TxType.CHARGE, did, "the redemption")
+        self.check_recorded(host, pid, reservation, main, await self.reconcile_pass(host, pid))
+        _, after = await self.balance(host, self.giftcard_code)
+        assert self._contract_remaining(after) == self._contract_remaining(before) - self.redeem_amount
+
+    async def test_reconcile_fails_a_redemption_that_never_reached_the_provider(self) -> None:
+        self._contract_require_reconcile()
+        host = await self.start()
+        _, before = await self.balance(host, self.giftcard_code)
+        pid, _ = await self._contract_lost_redeem(host, reached=False)
+        reservation = self._contract_reservation(host, pid, TxType.CHARGE, set())
+        result = await self.ask(host, pid, reservation["id"])
+        assert not result.found, f"reconcile found a redemption that never reached the provider: {result}"
+        self.check_recorded(host, pid, reservation, None, await self.reconcile_pass(host, pid))
+        _, after = await self.balance(host, self.giftcard_code)
+        assert self._contract_remaining(after) == self._contract_remaining(before)
+
+    async def test_reconcile_settles_a_lost_refund(self) -> None:
+        self._contract_require_reconcile()
+        self._contract_require("refund")
+        host = await self.start()
+        pid = await self.redeemed(host)
+        _, before = await self.balance(host, self.giftcard_code)
+        known = {t["id"] for t in _transactions(host.payment(pid))}
+        action = {"action": "refundPayment",
+                  "amount": {"centAmount": self.redeem_amount, "currencyCode": self.currency}}
+        with self.lose(host, "refund") as answers:
+            resp = await host.intent(pid, action)
+        assert resp.status >= 500, f"a refund with a lost answer: {resp.status} {await resp.text()}"
+        reservation = self._contract_reservation(host, pid, TxType.REFUND, known)
+        did = TransactionResult(TxType.REFUND, answers[0].outcome.state, None, answers[0].psp_reference)
+        main = self.check_found(await self.ask(host, pid, reservation["id"]), TxType.REFUND, did, "the refund")
+        self.check_recorded(host, pid, reservation, main, await self.reconcile_pass(host, pid))
+        _, after = await self.balance(host, self.giftcard_code)
+        assert self._contract_remaining(after) == self._contract_remaining(before) + self.redeem_amount

@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 import pytest
 
 from host.models import CaptureMethod, Outcome, TxState, TxType
-from host.testing.contract._base import _Contract
 from host.testing.contract._checks import (  # noqa: F401
     _OPERATIONS,
     _WATCHED,
@@ -22,10 +21,11 @@ from host.testing.contract._checks import (  # noqa: F401
     _transactions,
     _Watch,
 )
+from host.testing.contract._payment_reconcile import _ProviderReconcile
 from host.testing.harness import HostClient
 
 
-class ProviderContract(_Contract):
+class ProviderContract(_ProviderReconcile):
     """The contract of a ``PaymentProvider``. Set ``plugin``, ``settings``, ``method``, ``payment_body`` (a
     ``POST /payments`` body that authorizes), ``refused_body`` (one the provider refuses), and for webhook
     providers implement ``sign_webhook`` and ``webhook_event``."""

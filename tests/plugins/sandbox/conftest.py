@@ -18,6 +18,7 @@ from host import (
     PaymentView,
     ProviderContext,
     SessionInfo,
+    Store,
     Transaction,
 )
 from plugins.sandbox import SandboxProvider, SandboxSettings
@@ -75,14 +76,15 @@ MakeProvider = Callable[..., SandboxProvider]
 
 @pytest.fixture
 async def make_provider(http: aiohttp.ClientSession) -> AsyncIterator[MakeProvider]:
-    """``make_provider(base_url=..., capture_method=..., **settings)``; providers are shut down after."""
+    """``make_provider(base_url=..., capture_method=..., store=..., **settings)``: ``store`` is the instance's
+    store (a shared one makes replicas; default: a store of its own). Providers are shut down after."""
     made: list[SandboxProvider] = []
 
     def make(base_url: str = "http://127.0.0.1:9", capture_method: CaptureMethod = CaptureMethod.MANUAL,
-             **settings: Any) -> SandboxProvider:
+             store: Store | None = None, **settings: Any) -> SandboxProvider:
         context = ProviderContext(instance_id=INSTANCE, payment_interface=INSTANCE,
                                   methods=frozenset(METHODS), capture_method=capture_method, http=http,
-                                  base_url=base_url,
+                                  base_url=base_url, store=store,
                                   logger=logging.getLogger("tests.sandbox"))
         provider = SandboxProvider(SandboxSettings.model_validate({"webhookSecret": SECRET, **settings}),
                                    context)

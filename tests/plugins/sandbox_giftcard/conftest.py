@@ -18,6 +18,7 @@ from host import (
     ProviderContext,
     RedeemRequest,
     SessionInfo,
+    Store,
     Transaction,
 )
 from plugins.sandbox_giftcard import GiftCardSettings, SandboxGiftCardProvider
@@ -67,13 +68,14 @@ MakeGiftCard = Callable[..., SandboxGiftCardProvider]
 
 @pytest.fixture
 async def make_giftcard(http: aiohttp.ClientSession) -> AsyncIterator[MakeGiftCard]:
-    """``make_giftcard(**settings)`` with camelCase settings as in connector.yaml."""
+    """``make_giftcard(store=..., **settings)`` with camelCase settings as in connector.yaml; ``store`` is the
+    instance's store (a shared one makes replicas; default: a store of its own)."""
     made: list[SandboxGiftCardProvider] = []
 
-    def make(**settings: Any) -> SandboxGiftCardProvider:
+    def make(store: Store | None = None, **settings: Any) -> SandboxGiftCardProvider:
         context = ProviderContext(instance_id=INSTANCE, payment_interface=INSTANCE,
                                   methods=frozenset({"giftcard"}), capture_method=CaptureMethod.AUTOMATIC,
-                                  http=http, base_url="http://127.0.0.1:9",
+                                  http=http, base_url="http://127.0.0.1:9", store=store,
                                   logger=logging.getLogger("tests.sandbox_giftcard"))
         provider = SandboxGiftCardProvider(GiftCardSettings.model_validate(settings), context)
         made.append(provider)

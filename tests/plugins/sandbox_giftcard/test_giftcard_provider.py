@@ -91,7 +91,7 @@ async def test_injected_errors_are_generic_errors(make_giftcard: MakeGiftCard,
         await provider.refund(greq.refund("any", 100))
     assert (info.value.code, info.value.status) == ("SandboxError", 502)
     assert (await provider.status()).status == "DOWN"
-    assert provider.ledger.remaining("EUR100") == 10000
+    assert await provider.ledger.remaining("EUR100") == 10000
 
 
 async def test_status_up(make_giftcard: MakeGiftCard) -> None:
@@ -112,11 +112,11 @@ async def test_redeem_never_overdraws(make_giftcard: MakeGiftCard, greq: type[Gi
     too_much = await provider.redeem(greq.redeem("EUR100", 10001, key="k1"))
     assert (too_much.state, too_much.redemption_id) == (TxState.FAILURE, "")
     assert too_much.message and "insufficient" in too_much.message
-    assert provider.ledger.remaining("EUR100") == 10000
+    assert await provider.ledger.remaining("EUR100") == 10000
     assert (await provider.redeem(greq.redeem("EUR100", 10000, key="k2"))).state == TxState.SUCCESS
     assert (await provider.balance("EUR100", "EUR")).state == GiftCardState.ZERO_BALANCE
     assert (await provider.redeem(greq.redeem("EUR100", 1, key="k3"))).state == TxState.FAILURE
-    assert provider.ledger.remaining("EUR100") == 0
+    assert await provider.ledger.remaining("EUR100") == 0
 
 
 async def test_concurrent_redeems_never_overdraw(make_giftcard: MakeGiftCard,
@@ -125,7 +125,7 @@ async def test_concurrent_redeems_never_overdraw(make_giftcard: MakeGiftCard,
     requests = [greq.redeem("EUR100", 3000, key=f"k{i}", payment_id=f"p{i}") for i in range(5)]
     results = await asyncio.gather(*(provider.redeem(r) for r in requests))
     assert sorted(r.state for r in results).count(TxState.SUCCESS) == 3
-    assert provider.ledger.remaining("EUR100") == 1000
+    assert await provider.ledger.remaining("EUR100") == 1000
 
 
 @pytest.mark.parametrize(("code", "currency", "cent"), [("NOPE", "EUR", 100), ("OLD", "EUR", 100),
@@ -144,7 +144,7 @@ async def test_redeem_is_idempotent_by_key(make_giftcard: MakeGiftCard, greq: ty
     again = await provider.redeem(greq.redeem("EUR100", 2000, key="same"))
     other = await provider.redeem(greq.redeem("EUR100", 2000, key="other"))
     assert again == first and other.redemption_id != first.redemption_id
-    assert provider.ledger.remaining("EUR100") == 6000
+    assert await provider.ledger.remaining("EUR100") == 6000
 
 
 async def test_refund_restores_up_to_what_was_redeemed(make_giftcard: MakeGiftCard,
@@ -153,13 +153,13 @@ async def test_refund_restores_up_to_what_was_redeemed(make_giftcard: MakeGiftCa
     redemption = (await provider.redeem(greq.redeem("EUR100", 5000))).redemption_id
     first = await provider.refund(greq.refund(redemption, 2000, key="r1"))
     assert first.outcome == Outcome.APPROVED and first.psp_reference.startswith("giftcard-refund-")
-    assert provider.ledger.remaining("EUR100") == 7000
+    assert await provider.ledger.remaining("EUR100") == 7000
     second = await provider.refund(greq.refund(redemption, 3000, key="r2"))
     assert second.outcome == Outcome.APPROVED and second.psp_reference != first.psp_reference
-    assert provider.ledger.remaining("EUR100") == 10000
+    assert await provider.ledger.remaining("EUR100") == 10000
     over = await provider.refund(greq.refund(redemption, 1, key="r3"))
     assert over.outcome == Outcome.REJECTED and over.psp_reference.startswith("giftcard-refund-")
-    assert provider.ledger.remaining("EUR100") == 10000
+    assert await provider.ledger.remaining("EUR100") == 10000
 
 
 async def test_refund_more_than_redeemed_is_rejected(make_giftcard: MakeGiftCard,
@@ -168,7 +168,7 @@ async def test_refund_more_than_redeemed_is_rejected(make_giftcard: MakeGiftCard
     redemption = (await provider.redeem(greq.redeem("EUR100", 1000))).redemption_id
     assert (await provider.refund(greq.refund(redemption, 1001))).outcome == Outcome.REJECTED
     assert (await provider.refund(greq.refund(redemption, 100, "USD", key="r2"))).outcome == Outcome.REJECTED
-    assert provider.ledger.remaining("EUR100") == 9000
+    assert await provider.ledger.remaining("EUR100") == 9000
 
 
 async def test_refund_is_idempotent_by_key(make_giftcard: MakeGiftCard, greq: type[GiftRequests]) -> None:
@@ -177,7 +177,7 @@ async def test_refund_is_idempotent_by_key(make_giftcard: MakeGiftCard, greq: ty
     first = await provider.refund(greq.refund(redemption, 1500, key="same"))
     again = await provider.refund(greq.refund(redemption, 1500, key="same"))
     assert again == first
-    assert provider.ledger.remaining("EUR100") == 7500
+    assert await provider.ledger.remaining("EUR100") == 7500
 
 
 async def test_refund_of_an_unknown_redemption_is_rejected(make_giftcard: MakeGiftCard,
@@ -194,7 +194,7 @@ async def test_refund_finds_the_redemption_by_charge_when_interface_id_is_unset(
     charge = Transaction("tx-1", TxType.CHARGE, TxState.SUCCESS, Money(1000, "EUR"), redemption)
     result = await provider.refund(greq.refund(None, 1000, transactions=(charge,)))
     assert result.outcome == Outcome.APPROVED
-    assert provider.ledger.remaining("EUR100") == 10000
+    assert await provider.ledger.remaining("EUR100") == 10000
 
 
 async def test_expired_card_can_still_be_refunded(make_giftcard: MakeGiftCard,
@@ -203,4 +203,4 @@ async def test_expired_card_can_still_be_refunded(make_giftcard: MakeGiftCard,
     redemption = (await provider.redeem(greq.redeem("LASTDAY", 1000))).redemption_id
     provider.ledger._today = lambda: date.max  # the card expires after the redemption
     assert (await provider.refund(greq.refund(redemption, 1000))).outcome == Outcome.APPROVED
-    assert provider.ledger.remaining("LASTDAY") == 5000
+    assert await provider.ledger.remaining("LASTDAY") == 5000
