@@ -101,8 +101,7 @@ async def test_paying_with_a_stored_method_is_one_authorization_per_cart(host: H
     session = _session(host)
     Vault.hold = asyncio.Event()
     first = asyncio.create_task(host.pay(session, _with_stored(method_id)))
-    while len(Vault.calls) < 2:            # the first attempt is at the PSP
-        await asyncio.sleep(0)
+    await Vault.held.wait()                # the first attempt is at the PSP
     second = await host.pay(session, _with_stored(method_id))
     assert second.status == 409, await second.text()
     Vault.hold.set()

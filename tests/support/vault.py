@@ -44,13 +44,15 @@ class Vault(PaymentProvider):
     #: every instance's requests and detaches, in order (the host makes one provider object per instance)
     calls: ClassVar[list[CreatePaymentRequest]] = []
     detached: ClassVar[list[StoredMethod]] = []
-    hold: ClassVar[asyncio.Event | None] = None        # set: create_payment waits for it
+    hold: ClassVar[asyncio.Event | None] = None        # set: create_payment waits for it...
+    held: ClassVar[asyncio.Event] = asyncio.Event()    # ...after setting this
     repeat_token: ClassVar[str | None] = None          # set: the token every new method gets
     detach_sees: ClassVar[Any] = None                  # called in detach (to look at commercetools then)
 
     @classmethod
     def reset(cls) -> None:
         cls.calls, cls.detached, cls.hold, cls.repeat_token, cls.detach_sees = [], [], None, None, None
+        cls.held = asyncio.Event()
 
     async def status(self) -> StatusCheck:
         return StatusCheck("vault", "UP")
@@ -58,6 +60,7 @@ class Vault(PaymentProvider):
     async def create_payment(self, request: CreatePaymentRequest) -> PaymentResult:
         type(self).calls.append(request)
         if type(self).hold is not None:
+            type(self).held.set()
             await type(self).hold.wait()
         body: Mapping[str, Any] = request.body.get("paymentMethod") or {}
         outcome = "Authorized" if request.recurring else request.body.get("paymentOutcome")
