@@ -48,7 +48,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 #: path segments of commercetools URLs kept as they are; every other segment is an id or a key
 _CT_LITERALS = frozenset({"oauth", "token", "introspect", ".well-known", "jwks.json", "carts", "payments",
-                          "sessions", "payment-methods", "orders", "customers", "in-store", "me", "graphql"})
+                          "sessions", "payment-methods", "orders", "customers", "in-store", "me", "graphql",
+                          "custom-objects"})
 PSP_OPERATIONS = ("create_payment", "capture", "cancel", "refund", "reverse", "detach", "balance", "redeem",
                   "status", "parse_webhook")
 
@@ -94,12 +95,16 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 def ct_route(path: str, project_key: str) -> str:
     """``/demo/payments/8f1c...`` → ``/{projectKey}/payments/{id}``; ``.../payments/key=ch-1`` → ``key={key}``."""
-    out = []
+    out: list[str] = []
     for i, part in enumerate(p for p in path.split("/") if p):
         if i == 0 and part == project_key:
             out.append("{projectKey}")
         elif part in _CT_LITERALS:
             out.append(part)
+        elif out[-1:] == ["custom-objects"]:
+            out.append("{container}")
+        elif out[-1:] == ["{container}"]:
+            out.append("{key}")
         else:
             out.append("key={key}" if part.startswith("key=") else "{id}")
     return "/" + "/".join(out)

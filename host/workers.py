@@ -61,7 +61,7 @@ def worker_count(deployment: Deployment, requested: int | None) -> int:
         raise ConnectorError(f"--workers must be 0 (one per core) or more, not {requested}")
     count = requested or deployment.config.server.workers or usable_cores()
     if count > 1 and deployment.config.commercetools.embedded:
-        log = logger.warning if (requested or deployment.config.server.workers) else logger.info
+        log = logger.warning if (requested or deployment.config.server.workers) else logger.debug
         log("commercetools.embedded keeps the stand-in's data in this process: serving with 1 worker, not %d "
             "(run the stand-in on its own, `python -m emulator`, to use more)", count)
         return 1
@@ -111,10 +111,20 @@ async def _freeze_startup_objects(app: web.Application) -> None:
     gc.freeze()
 
 
+async def _stop_when_orphaned(stop: asyncio.Event) -> None:
+    """A worker whose supervisor died (SIGKILL gives it no chance to stop us) stops too, gracefully."""
+    parent = os.getppid()
+    while os.getppid() == parent:  # noqa: ASYNC110 - no event tells a process its parent died
+        await asyncio.sleep(1.0)
+    logger.warning("the supervisor (pid %d) is gone: stopping", parent)
+    stop.set()
+
+
 async def _run(app: web.Application, server: ServerConfig, *, reuse_port: bool, stop_on: Iterable[signal.Signals],
-               on_ready: Callable[[], None] | None = None) -> None:
+               on_ready: Callable[[], None] | None = None, orphan_watch: bool = False) -> None:
     runner = HostRunner(app, access_log=None, handle_signals=False, shutdown_timeout=server.shutdownTimeout)
     await runner.setup()
+    watch: asyncio.Task[None] | None = None
     try:
         site = web.TCPSite(runner, server.host, server.port, reuse_port=reuse_port)
         try:
@@ -126,11 +136,15 @@ async def _run(app: web.Application, server: ServerConfig, *, reuse_port: bool, 
         loop = asyncio.get_running_loop()
         for sig in stop_on:
             loop.add_signal_handler(sig, stop.set)
+        if orphan_watch:
+            watch = asyncio.create_task(_stop_when_orphaned(stop))
         if on_ready is not None:
             on_ready()
         await stop.wait()
         logger.info("stopping: no new connections, requests in flight get up to %g s", server.shutdownTimeout)
     finally:
+        if watch is not None:
+            watch.cancel()
         await runner.cleanup()
 
 
@@ -199,7 +213,8 @@ def worker_main(spec: WorkerSpec, ready: Connection) -> None:
         telemetry.setup(deployment.config.tracing)
         app = create_app(deployment)
         app.on_startup.append(_freeze_startup_objects)
-        asyncio.run(_run(app, server, reuse_port=True, stop_on=(signal.SIGTERM,), on_ready=announce))
+        asyncio.run(_run(app, server, reuse_port=True, stop_on=(signal.SIGTERM,), on_ready=announce,
+                         orphan_watch=True))
     except ConnectorError as exc:      # the supervisor stops on exit code 2, as serve does
         print(f"connector-host: {exc}", file=sys.stderr)
         sys.exit(2)

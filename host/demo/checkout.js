@@ -133,6 +133,7 @@ async function selectMethod(integration, type) {
   if (state.selected && state.selected.component.unmount) state.selected.component.unmount();
   $("#component").replaceChildren();
   state.selected = null;
+  $("#pay").disabled = true;   // until the method's component is ready: a click now would pay with nothing
   try {
     const entry = await enablerFor(integration);
     const builder = await entry.enabler.createComponentBuilder(type);
@@ -141,6 +142,8 @@ async function selectMethod(integration, type) {
     state.selected = { integration, type, component, entry };
   } catch (error) {
     $("#component").replaceChildren(el("p", { class: "state-Failure" }, `This payment method cannot be used: ${error.message}`));
+  } finally {
+    $("#pay").disabled = false;
   }
 }
 

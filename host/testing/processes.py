@@ -58,9 +58,10 @@ async def start_host_process(ct: Commercetools, instances: str, directory: Path,
     config.write_text(yaml_for(ct, instances, port=port, extra=extra), encoding="utf-8")
     log = directory / "host.log"
     with log.open("wb") as out:
-        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "host", "serve", "--config", str(config),
-                                                       cwd=directory, stdin=subprocess.DEVNULL, stdout=out,
-                                                       stderr=subprocess.STDOUT)
+        # one process: a replica the test can kill is one process, not a supervisor of workers
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "host", "serve", "--workers", "1", "--config", str(config), cwd=directory,
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     host = HostProcess(ct, f"http://127.0.0.1:{port}", process, aiohttp.ClientSession(), log)
     deadline = time.monotonic() + _START_TIMEOUT
     while True:

@@ -16,6 +16,7 @@ def apply_gift_card(page: Page, code: str) -> None:
 
 def choose(page: Page, label: str) -> None:
     page.get_by_role("radio", name=label).check()
+    expect(page.get_by_role("button", name="Pay", exact=True)).to_be_enabled()   # its component is mounted
 
 
 def fill_card(page: Page, number: str) -> None:

@@ -57,6 +57,7 @@ def pay_with_stripe(page: Page, live: Live, card: str) -> str:
     cart = open_demo(page, live)
     page.get_by_role("radio", name="Card (Stripe Payment Element)").check()
     expect(page.locator("#component")).to_have_text("Stripe Payment Element (test double)")
+    expect(page.get_by_role("button", name="Pay", exact=True)).to_be_enabled()
     page.get_by_role("button", name="Pay", exact=True).click()
     return cart
 

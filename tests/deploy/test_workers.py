@@ -116,7 +116,10 @@ def test_the_embedded_stand_in_is_served_by_one_process(caplog: pytest.LogCaptur
     with caplog.at_level(logging.INFO, logger="host.workers"):
         assert worker_count(deployment, 4) == 1
     assert "serving with 1 worker, not 4" in caplog.text
-    assert worker_count(deployment, None) == 1
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="host.workers"):
+        assert worker_count(deployment, None) == 1
+    assert caplog.text == ""          # nobody asked for workers: `make run` says nothing about them
 
 
 def test_a_busy_port_is_refused_before_any_worker_starts() -> None:
@@ -127,3 +130,20 @@ def test_a_busy_port_is_refused_before_any_worker_starts() -> None:
         with pytest.raises(ConnectorError, match=f"cannot listen on 127.0.0.1:{port}"):
             claim_port("127.0.0.1", port)
     assert claim_port("127.0.0.1", 0) > 0
+
+
+def test_workers_stop_when_their_supervisor_is_killed(services: Services, emulator: Emulator, tmp_path: Path) -> None:
+    """SIGKILL leaves the supervisor no time to stop its workers: they notice and stop on their own, so no
+    orphan keeps the port and the requests of a replica that is gone."""
+    supervisor, _, _ = _start(services, emulator, tmp_path)
+    workers = _workers(supervisor)
+    assert len(workers) == 2
+    os.kill(supervisor.popen.pid, signal.SIGKILL)
+
+    def gone(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
+        except FileNotFoundError:
+            return True
+
+    _until(lambda: all(gone(pid) for pid in workers), "workers outlived their supervisor")

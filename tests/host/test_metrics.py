@@ -66,10 +66,13 @@ async def test_requests_are_counted_by_route_template_instance_and_status(host: 
 async def test_commercetools_calls_are_counted_as_the_emulator_counts_them(host: HostClient) -> None:
     sid = host.session("mock")
     await host.config(sid)              # token and session reads out of the way
-    routes = ("GET /{projectKey}/sessions/{id}", "GET /{projectKey}/carts/{id}", "POST /{projectKey}/payments",
-              "POST /{projectKey}/carts/{id}", "POST /{projectKey}/payments/{id}")
+    # the host's calls, and the sandbox PSP's own books (a read that finds nothing, then a create)
+    routes = {"GET /{projectKey}/sessions/{id}": "200", "GET /{projectKey}/carts/{id}": "200",
+              "POST /{projectKey}/payments": "201", "POST /{projectKey}/carts/{id}": "200",
+              "POST /{projectKey}/payments/{id}": "200", "GET /{projectKey}/custom-objects/{container}/{key}": "404",
+              "POST /{projectKey}/custom-objects": "201"}
     deltas = {r: Delta("connector_host_commercetools_requests_total", method=r.split()[0], route=r.split()[1],
-                       status="201" if r == "POST /{projectKey}/payments" else "200") for r in routes}
+                       status=status) for r, status in routes.items()}
     host.ct.reset_stats()
     assert (await host.pay(sid)).status == 200
     assert {r: int(d.change) for r, d in deltas.items() if d.change} == host.ct.stats()

@@ -51,9 +51,7 @@ def state(host: HostProcess, pid: str) -> dict[str, Any]:
 
 
 async def test_reconcile_cli_dry_run_then_settles(host_process: Callable[..., Awaitable[HostProcess]]) -> None:
-    # one process: killing it must kill the request at the PSP (with workers, a killed supervisor leaves the
-    # worker serving it running, and the 600 s latency with it)
-    host = await host_process(INSTANCES, extra="  workers: 1\nreconciler: {interval: 0}\n")
+    host = await host_process(INSTANCES, extra="reconciler: {interval: 0}\n")
     resp = await host.pay(host.session("lost"))
     assert resp.status == 504, await resp.text()
     (lost,) = [p["id"] for p in host.ct.payments()]
