@@ -19,7 +19,7 @@ from .config import EmulatorConfig
 from .errors import OAuthError
 from .faults import Faults, Rule
 from .fields import JsonObject
-from .store import CARTS, DATA_KINDS, PAYMENT_METHODS, PAYMENTS, Store
+from .store import CARTS, CUSTOM_OBJECTS, DATA_KINDS, PAYMENT_METHODS, PAYMENTS, Store
 
 
 class Emulator:
@@ -99,6 +99,10 @@ class Emulator:
     def payment_methods(self) -> list[JsonObject]:
         """Copies of all payment methods, oldest first."""
         return copy.deepcopy(self.store.all(PAYMENT_METHODS))
+
+    def custom_object(self, container: str, key: str) -> JsonObject | None:
+        """A copy of the custom object, or None."""
+        return copy.deepcopy(self.store.get(CUSTOM_OBJECTS, f"{container}/{key}"))
 
     # -- test hooks ------------------------------------------------------------------------------
 

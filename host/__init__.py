@@ -58,6 +58,7 @@ from host.models import (
     WebhookResult,
     fraction_digits,
 )
+from host.payment_methods import DisplayOptions, SavedMethod, StoredMethod
 from host.providers import (
     Capabilities,
     GiftCardProvider,
@@ -80,6 +81,7 @@ __all__ = [
     "ConcurrentModificationError",
     "ConfigError",
     "CreatePaymentRequest",
+    "DisplayOptions",
     "EnablerAssets",
     "GiftCardError",
     "GiftCardProvider",
@@ -110,10 +112,12 @@ __all__ = [
     "RequiredFieldError",
     "Route",
     "RouteContext",
+    "SavedMethod",
     "SessionInfo",
     "StatusCheck",
     "Store",
     "Stored",
+    "StoredMethod",
     "Transaction",
     "TransactionResult",
     "TxState",

@@ -20,10 +20,11 @@ from host import health as readiness
 from host.auth import JwtAuth, OAuth2Auth, SessionAuth
 from host.commercetools.client import CommercetoolsClient, CommercetoolsSettings, join_url
 from host.commercetools.store import CustomObjectStore, container_for
+from host.commercetools.wallet import Wallet
 from host.config import Deployment, ServerConfig
 from host.errors import PluginError
 from host.flows import reconcile
-from host.handlers import enablers, giftcards, intents, operations, payments, webhooks
+from host.handlers import enablers, giftcards, intents, operations, payments, stored, webhooks
 from host.instrument import instrument_provider, observe, outbound_trace_config
 from host.keys import CT, DEPLOYMENT, EMULATOR_URL, HTTP, JWT, OAUTH, ROUTER, SESSION_AUTH
 from host.middleware import MIDDLEWARES, server_header
@@ -54,9 +55,11 @@ def _bind(deployment: Deployment, base_url: str) -> dict[str, Bound[Provider]]:
                                   base_url=base_url, logger=logging.getLogger(f"plugins.{inst.id}"))
         provider = cls(inst.settings, context)
         instrument_provider(provider, inst.id)
+        stored = inst.config.storedPaymentMethods
+        wallet = Wallet(inst.payment_interface, stored.interfaceAccount) if stored.enabled else None
         bound[inst.id] = Bound(inst.id, inst.payment_interface, inst.methods, provider, inst.entry.name,
                                inst.entry.plugin.distribution, inst.entry.plugin.version,
-                               inst.capture_method, inst.enabled)
+                               inst.capture_method, inst.enabled, wallet)
     return bound
 
 
@@ -160,6 +163,7 @@ def create_app(deployment: Deployment) -> web.Application:
     readiness.setup(app)   # after every other cleanup_ctx: ready once all of them started
     app.router.add_get("/health", health)
     payments.setup(app)
+    stored.setup(app)
     intents.setup(app)
     operations.setup(app)
     giftcards.setup(app)

@@ -98,13 +98,29 @@ class TracingConfig(_Model):
     sampleRatio: float = Field(default=1.0, ge=0, le=1)
 
 
+class StoredMethodsConfig(_Model):
+    """An instance's stored payment methods (docs/configuration.md): ``storedPaymentMethods: true`` is short
+    for ``{enabled: true}``."""
+
+    enabled: bool = False
+    interfaceAccount: str | None = Field(None, min_length=1, description="written on the stored methods and "
+                                         "required when looking them up (the templates' "
+                                         "STORED_PAYMENT_METHODS_INTERFACE_ACCOUNT)")
+
+
 class InstanceConfig(_Model):
     plugin: str
     paymentInterface: str = Field(min_length=1)
     methods: list[str] | None = None
     captureMethod: CaptureMethod | None = None   # default: manual when the provider supports it
     enabled: bool = True
+    storedPaymentMethods: StoredMethodsConfig = Field(default_factory=StoredMethodsConfig)
     settings: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("storedPaymentMethods", mode="before")
+    @classmethod
+    def _stored_shorthand(cls, value: Any) -> Any:
+        return {"enabled": value} if isinstance(value, bool) else value
 
 
 class ConnectorConfig(_Model):
@@ -295,6 +311,11 @@ def _bind_instances(config: ConnectorConfig, tree: Any, file: str, plugins: Plug
             raise ConfigError(f"plugin {inst.plugin!r} does not support captureMethod {capture.value}",
                               file=file, line=_line_of(tree, (*base, "captureMethod")),
                               path=f"instances.{iid}.captureMethod", fix=f"supported: {', '.join(supported)}")
+        if inst.storedPaymentMethods.enabled and not (entry.cls.kind == "payment" and caps.stored_payment_methods):
+            raise ConfigError(f"plugin {inst.plugin!r} cannot keep stored payment methods", file=file,
+                              line=_line_of(tree, (*base, "storedPaymentMethods")),
+                              path=f"instances.{iid}.storedPaymentMethods",
+                              fix="remove storedPaymentMethods, or use a plugin that supports them")
         try:
             settings = entry.cls.Settings.model_validate(inst.settings)
         except ValidationError as exc:

@@ -9,6 +9,7 @@
         ├── RequiredFieldError   400 RequiredField
         ├── InvalidFieldError    400 InvalidField
         ├── InvalidOperationError 400 InvalidOperation
+        ├── InternalConstraintViolatedError 400 a stored payment method that is not the customer's, or stored twice
         ├── NotSupportedError    400 InvalidOperation: the selected provider does not offer this
         ├── ResourceNotFoundError 404 ResourceNotFound
         ├── ConcurrentModificationError 409 ConcurrentModification
@@ -115,6 +116,13 @@ class InvalidFieldError(ApiError):
 
 class InvalidOperationError(ApiError):
     status, code = 400, "InvalidOperation"
+
+
+class InternalConstraintViolatedError(ApiError):
+    """400 InternalConstraintViolated, as the templates answer for a stored payment method that does not belong
+    to the cart's customer, or a token stored twice (CONTRACT.md §5.7)."""
+
+    status, code = 400, "InternalConstraintViolated"
 
 
 class NotSupportedError(InvalidOperationError):

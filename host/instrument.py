@@ -50,8 +50,8 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 _CT_LITERALS = frozenset({"oauth", "token", "introspect", ".well-known", "jwks.json", "carts", "payments",
                           "sessions", "payment-methods", "orders", "customers", "in-store", "me", "graphql",
                           "custom-objects"})
-PSP_OPERATIONS = ("create_payment", "capture", "cancel", "refund", "reverse", "balance", "redeem", "status",
-                  "parse_webhook")
+PSP_OPERATIONS = ("create_payment", "capture", "cancel", "refund", "reverse", "detach", "balance", "redeem",
+                  "status", "parse_webhook")
 
 
 # -- incoming requests ------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from host.payment_methods import SavedMethod, StoredMethod
+
 # ISO 4217 currencies whose minor unit is not 2 digits. Everything else has 2.
 _FRACTION_DIGITS = {
     "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0, "RWF": 0,
@@ -174,6 +176,12 @@ class CreatePaymentRequest:
     session: SessionInfo
     return_url: str                    # base URL of this instance's plugin routes (offsite returns)
     idempotency_key: str               # stable for this Payment: instance + Payment id
+    # host API 1.2, stored payment methods (docs/writing-plugins.md); defaults keep older plugins working
+    customer_id: str | None = None     # the cart's customer; None for a guest cart
+    stored_method: StoredMethod | None = None   # pay with this stored method (its token), checked to be the
+                                                # customer's own
+    store_method: bool = False         # the shopper asked to store the method: return ``PaymentResult.saved``
+    recurring: bool = False            # merchant-initiated (``/operations/transactions``): no shopper is there
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +192,7 @@ class PaymentResult:
     transactions: tuple[TransactionResult, ...]
     response: Mapping[str, Any] = field(default_factory=dict)
     method: str | None = None
+    saved: SavedMethod | None = None   # with ``store_method`` and a successful authorization: what to store
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +226,7 @@ class PaymentEvent:
     payment_id: str | None = None
     psp_reference: str | None = None
     method: str | None = None
+    saved: SavedMethod | None = None   # the shopper asked to store the method and the PSP did: keep it
 
 
 @dataclass(frozen=True, slots=True)

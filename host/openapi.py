@@ -44,7 +44,7 @@ _SECURITY = {
 _STATIC_MODELS: tuple[type[BaseModel], ...] = (
     IntentBody, TransactionBody, BalanceBody, RedeemBody, r.ErrorEnvelope, r.AuthErrorEnvelope,
     r.GiftCardErrorBody, r.Health, r.PaymentResponse, r.Outcome, r.TransactionResponse, r.BalanceResponse,
-    r.RedeemResponse, r.StatusResponse, r.PaymentComponents, r.PublicConfig, r.Ready)
+    r.RedeemResponse, r.StatusResponse, r.PaymentComponents, r.PublicConfig, r.Ready, r.StoredPaymentMethods)
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 _IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
                     "description": "The same key and body answer the first response (422 for another body)",
@@ -166,6 +166,13 @@ class _Builder:
                                                   "(the reconciler records it): outcome pending",
                                    "content": _json(ref(r.PaymentResponse))}
         add("POST", "/payments", pay)
+        add("GET", "/stored-payment-methods", op(
+            "storedPaymentMethods", "The session customer's stored payment methods (display data, never a token)",
+            ("200", ref(r.StoredPaymentMethods)), auth="session"))
+        remove = op("deleteStoredPaymentMethod", "Delete one of the session customer's stored payment methods",
+                    ("200", {}), auth="session")
+        remove["responses"]["200"] = {"description": "Deleted (an empty body)"}
+        add("DELETE", "/stored-payment-methods/{id}", remove)
         gift = ref(r.GiftCardErrorBody)
         add("POST", "/balance", op("balance", "A gift card's balance", ("200", ref(r.BalanceResponse)),
                                    auth="session", body=ref(BalanceBody), client_errors=gift))

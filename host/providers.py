@@ -43,6 +43,7 @@ from host.models import (
     WebhookRequest,
     WebhookResult,
 )
+from host.payment_methods import StoredMethod
 from host.store import MemoryStore, Store
 
 
@@ -74,6 +75,9 @@ class Capabilities:
     webhooks: bool = False                       # implements parse_webhook
     async_modifications: bool = False            # may answer "received" and settle by webhook
     capture_methods: frozenset[CaptureMethod] = frozenset(CaptureMethod)
+    # pays with a stored method's token (``CreatePaymentRequest.stored_method``) and may store one
+    # (``PaymentResult.saved``): an instance may then enable ``storedPaymentMethods`` (host API 1.2)
+    stored_payment_methods: bool = False
 
 
 class ProviderContext:
@@ -247,6 +251,12 @@ class PaymentProvider(Provider[S]):
     @abc.abstractmethod
     async def refund(self, request: ModificationRequest) -> ModificationResult:
         """Refund ``request.amount`` of the captured amount."""
+
+    async def detach(self, method: StoredMethod) -> None:
+        """The shopper deleted a stored method (``DELETE /stored-payment-methods/{id}``): the host has removed
+        it from commercetools; remove the token at the PSP. By default nothing. A failure here is logged by
+        the host, not answered: the shopper's list is already right, only the PSP keeps a token it will
+        never be asked to charge."""
 
     async def reverse(self, request: ModificationRequest) -> ModificationResult:
         """Undo the payment. By default the host has already chosen: refund when charged, else cancel."""

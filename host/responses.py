@@ -71,6 +71,40 @@ class PaymentResponse(_Open):
     paymentReference: str
 
 
+class Brand(BaseModel):
+    key: str
+
+
+class DisplayOptions(BaseModel):
+    """What a shopper sees of a stored payment method."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endDigits: str | None = None
+    brand: Brand | None = None
+    expiryMonth: int | None = None
+    expiryYear: int | None = None
+    logoUrl: str | None = None
+
+
+class StoredPaymentMethod(BaseModel):
+    """One stored payment method (CONTRACT.md §5.7) without its token: no other key is allowed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    type: str | None
+    isDefault: bool
+    createdAt: str | None
+    displayOptions: DisplayOptions
+
+
+class StoredPaymentMethods(BaseModel):
+    """``GET /stored-payment-methods``."""
+
+    storedPaymentMethods: list[StoredPaymentMethod]
+
+
 class Outcome(BaseModel):
     outcome: Literal["approved", "received", "rejected"]
 

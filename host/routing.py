@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
+from host.commercetools.wallet import Wallet
 from host.config import INSTANCE_ID
 from host.errors import InvalidFieldError, InvalidOperationError, ResourceNotFoundError
 from host.models import CaptureMethod
@@ -33,6 +34,7 @@ class Bound(Generic[P]):
     version: str
     capture_method: CaptureMethod = CaptureMethod.MANUAL
     enabled: bool = True
+    wallet: Wallet | None = None     # its stored payment methods; None: not enabled (``storedPaymentMethods``)
 
 
 @dataclass

@@ -248,8 +248,9 @@ class CommercetoolsClient:
         data = await self.request("GET", "payments", params=params)
         return [payment_view(p) for p in data.get("results", [])]
 
-    async def query_payment_methods(self, where: str) -> list[Any]:
-        data = await self.request("GET", "payment-methods", params={"where": where})
+    async def query_payment_methods(self, where: str, limit: int = 20, *, sort: str | None = None) -> list[Any]:
+        params = {"where": where, "limit": str(limit), **({"sort": sort} if sort else {})}
+        data = await self.request("GET", "payment-methods", params=params)
         return list(data.get("results", []))
 
     async def create_payment_method(self, draft: dict[str, Any]) -> Any:
@@ -280,9 +281,10 @@ class CommercetoolsClient:
         data = await self.request("GET", f"custom-objects/{quote(container)}", params=params)
         return list(data.get("results", []))
 
-    async def delete_custom_object(self, container: str, key: str, version: int) -> None:
+    async def delete_custom_object(self, container: str, key: str, version: int | None) -> None:
+        """Delete; with ``version`` only if it is the stored one. A missing object is ``ResourceNotFoundError``."""
         await self.request("DELETE", f"custom-objects/{quote(container)}/{quote(key)}",
-                           params={"version": str(version)})
+                           params={"version": str(version)} if version is not None else None)
 
     async def introspect(self, token: str) -> tuple[int, Any]:
         """RFC 7662 introspection with our client's Basic auth. Returns (status, body), the body ``None`` when

@@ -14,6 +14,10 @@ One path for all three, in the templates' order with a reservation first:
 4. **Call** the provider with the attempt key as its idempotency key, then **settle** the reservation
    with the outcome (never adding an unreserved one).
 
+A stored payment method the request pays with is checked in step 1, on the cart just read (the cart's
+customer's own, ``host.flows.stored``), before anything is written; one the shopper asked to store is
+stored after step 4, only when the authorization succeeded.
+
 An ``Idempotency-Key`` from the client makes the Payment's key, and so the attempt key, stable: a replay
 finds the first Payment and answers it instead of paying again.
 """
@@ -33,10 +37,12 @@ from host.commercetools.client import CommercetoolsClient
 from host.commercetools.payments import PaymentUpdate, TxDraft, apply_update, now_iso
 from host.commercetools.versioned import retry_on_conflict
 from host.commercetools.views import CartView
+from host.commercetools.wallet import Wallet
 from host.errors import ApiError, PaymentInProgressError
-from host.flows import durable
+from host.flows import durable, stored
 from host.flows.rules import counts_as_paid, in_flight, open_amount
 from host.models import Money, PaymentResult, PaymentView, TransactionResult, TxState, TxType
+from host.payment_methods import StoredMethod
 
 logger = logging.getLogger(__name__)
 _ATTACH_ATTEMPTS = 4
@@ -65,6 +71,9 @@ class Attempt:
     key: str                     # the reservation's interfaceId; the PSP's idempotency key
     tx_type: TxType
     whole: bool = True           # pays the whole open amount (not an amount the client chose)
+    customer_id: str | None = None
+    stored: StoredMethod | None = None   # pays with this stored method (the customer's own, checked)
+    store: bool = False          # store the method after a successful authorization (asked, and allowed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +98,9 @@ class Order:
     idempotency_key: str | None = None       # the client's Idempotency-Key
     kind: str = "create"                      # names the attempt key: create, redeem, transaction
     abandon_after: float | None = None        # seconds after which an unfinished "action required" frees the cart
+    wallet: Wallet | None = None              # the instance's stored payment methods (None: not enabled)
+    stored_method_id: str | None = None       # pay with this stored method (``host.flows.stored.for_payment``)
+    store_method: bool = False                # the shopper asked to store the method
 
 
 def payment_key(order: Order) -> str:
@@ -110,6 +122,12 @@ async def begin(ct: CommercetoolsClient, order: Order,
         if replayed is not None:
             return Replay(replayed)
     cart = await ct.get_cart(order.cart_id)
+    method = None if order.stored_method_id is None else await stored.for_payment(
+        ct, order.wallet, order.payment_interface, cart, order.stored_method_id, storing=order.store_method)
+    store = order.store_method and order.wallet is not None and bool(cart.customer_id)
+    if order.store_method and not store:
+        logger.info("storePaymentMethod ignored for cart %s: %s", cart.id, "a guest cart" if order.wallet
+                    else "stored payment methods are not enabled")
     open_ = await amount_to_pay(ct, cart, order.gift_card_planned, order.abandon_after)
     amount = open_
     if order.amount is not None:
@@ -135,7 +153,8 @@ async def begin(ct: CommercetoolsClient, order: Order,
     payment, created = await ct.create_payment(draft)
     if not created and order.idempotency_key is not None:
         return Replay(payment)        # a concurrent request with the same Idempotency-Key made it
-    attempt = Attempt(payment, amount, reservation, order.tx_type, whole=order.amount is None)
+    attempt = Attempt(payment, amount, reservation, order.tx_type, whole=order.amount is None,
+                      customer_id=cart.customer_id, stored=method, store=store)
     metrics.reservation(order.instance_id, order.kind, "written")
     try:
         await _attach(ct, cart, attempt, order.gift_card_planned, _before(order.abandon_after))
@@ -255,6 +274,9 @@ async def pay(ct: CommercetoolsClient, order: Order, call: Callable[[Attempt], A
     result, recorded = await run(ct, attempt, lambda: call(attempt))
     main = next((t for t in result.transactions if t.type == order.tx_type), None)
     state = TxState.INITIAL if main is None else main.state
+    if attempt.store and result.saved is not None and state == TxState.SUCCESS:
+        assert order.wallet is not None and attempt.customer_id is not None   # attempt.store says so
+        await stored.keep(ct, order.wallet, attempt.customer_id, result.saved, order.method)
     return Paid(recorded or attempt.payment, result, state, recorded is not None)
 
 

@@ -5,7 +5,8 @@ another instance is never touched. Each event goes through the consolidating upd
 writes nothing, and an event that overtakes the host's own outcome write settles the reservation
 instead of adding a second transaction. The PSP is the authority on what it did: an event it reports is
 recorded even when it breaks a limit the host enforces on its own requests (a refund above the charged
-amount made in the PSP's dashboard), and the host flags it in the log at ERROR.
+amount made in the PSP's dashboard), and the host flags it in the log at ERROR. A payment method the event
+says the PSP stored for the shopper is kept once the Payment is authorized (``host.flows.stored``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 from host.commercetools.client import CommercetoolsClient, predicate
 from host.commercetools.payments import PaymentUpdate, TxDraft, apply_update
 from host.errors import ResourceNotFoundError
+from host.flows import stored
 from host.flows.rules import overdrawn
 from host.models import PaymentEvent, PaymentView
 from host.providers import Provider
@@ -56,4 +58,6 @@ async def record_event(ct: CommercetoolsClient, bound: Bound[Provider], event: P
     if problem and not overdrawn(payment):
         logger.error("payment %s: an event of %s (reference %s) leaves it %s; check the PSP's records",
                      payment.id, bound.id, event.psp_reference, problem)
+    if event.saved is not None:
+        await stored.keep_from_event(ct, bound.wallet, recorded, event.saved)
     return recorded

@@ -12,9 +12,10 @@ from pydantic import Field
 
 from host._version import __version__
 from host.auth import TRANSACTION_AUTHORITIES
-from host.commercetools.client import predicate
+from host.commercetools import wallet as ct_wallet
+from host.commercetools.client import predicate, valid_id
 from host.errors import InvalidFieldError, InvalidOperationError, RequiredFieldError, ResourceNotFoundError
-from host.flows import create
+from host.flows import create, stored
 from host.handlers import enablers
 from host.handlers.common import Body, idempotency_key, idempotent, read_model
 from host.keys import CT, DEPLOYMENT, JWT, OAUTH, ROUTER, SESSION_AUTH
@@ -28,7 +29,7 @@ from host.models import (
     TxState,
     TxType,
 )
-from host.providers import Provider
+from host.providers import PaymentProvider, Provider
 from host.routing import Bound, Router, as_payment
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,10 @@ REQUIRED_SCOPES = ("manage_payments", "view_sessions", "view_api_clients", "mana
 async def config(request: web.Request) -> web.Response:
     session = await request.app[SESSION_AUTH].authenticate(request)
     bound = request.app[ROUTER].for_interface(session.payment_interface, None)
-    data = await bound.provider.public_config(session)
+    data = dict(await bound.provider.public_config(session))
+    if bound.provider.kind == "payment":   # the templates' enabler needs it (CONTRACT.md §5.4); the host decides
+        is_enabled = await stored.offered(request.app[CT], bound.wallet, session.cart_id)
+        data["storedPaymentMethodsConfig"] = {"isEnabled": is_enabled}
     return web.json_response({k: v for k, v in data.items() if v is not None})
 
 
@@ -136,21 +140,12 @@ async def transactions(request: web.Request) -> web.Response:
         raise InvalidOperationError("Only Recurring transactions are supported.")
     ct = app[CT]
     cart = await ct.get_cart(body.cartId)
-    if not cart.customer_id:
-        raise RequiredFieldError("customerId")
+    customer = stored.customer_of(cart)
     method_id = body.paymentMethodId or (body.paymentMethod.id if body.paymentMethod else None)
     if not method_id:
         raise RequiredFieldError("paymentMethodId")
-    stored = await ct.query_payment_methods(predicate("id={id} and customer(id={customer})", id=method_id,
-                                                      customer=cart.customer_id))
-    if not stored:
-        raise ResourceNotFoundError(f"The Resource with ID {method_id} was not found.")
-    interface = body.paymentInterface or stored[0].get("paymentInterface")
-    bound = as_payment(app[ROUTER].for_interface(interface, "payment"))
-    method = Router.check_method(bound, stored[0].get("method") or None)
-    token = (stored[0].get("token") or {}).get("value")
-    if not token:
-        raise RequiredFieldError("token")
+    bound, record = await _stored_method(request, body.paymentInterface, customer, method_id)
+    method = record.method.method or Router.check_method(bound, None)
 
     async def charge_once() -> web.Response:
         session = SessionInfo(session_id="", cart_id=body.cartId,
@@ -163,12 +158,13 @@ async def transactions(request: web.Request) -> web.Response:
                              abandon_after=app[DEPLOYMENT].config.reconciler.horizon)
 
         async def charge(attempt: create.Attempt) -> PaymentResult:
+            # the typed fields carry the stored method; the body keeps the shape plugins of host API 1.1 read
+            legacy = {"paymentMethod": {"type": method, "token": record.method.token, "storedPaymentMethodId":
+                                        record.method.id}, "recurring": True}
             return await bound.provider.create_payment(CreatePaymentRequest(
                 payment=attempt.payment, amount=attempt.amount, method=method, capture_method=bound.capture_method,
-                body={"paymentMethod": {"type": method, "token": token, "storedPaymentMethodId": method_id},
-                      "recurring": True},
-                session=session, return_url=f"{bound.provider.context.base_url}/plugins/{bound.id}",
-                idempotency_key=attempt.key))
+                body=legacy, session=session, return_url=f"{bound.provider.context.base_url}/plugins/{bound.id}",
+                idempotency_key=attempt.key, customer_id=customer, stored_method=record.method, recurring=True))
 
         paid = await create.pay(ct, order, charge, _fits)
         if not paid.recorded:   # done at the PSP, not yet in commercetools: the reconciler records it
@@ -177,6 +173,24 @@ async def transactions(request: web.Request) -> web.Response:
         return _transaction_status(paid.payment)
 
     return await idempotent(request, scope=f"transactions|{body.cartId}", body=body.model_dump(), run=charge_once)
+
+
+async def _stored_method(request: web.Request, interface: str | None, customer: str,
+                         method_id: str) -> tuple[Bound[PaymentProvider], ct_wallet.Record]:
+    """The instance a recurring charge goes to (the request's paymentInterface, else the stored method's) and the
+    customer's stored method of that instance; 404 for anybody else's method, or one of another instance."""
+    router, ct = request.app[ROUTER], request.app[CT]
+    if not interface:   # learn it from the customer's method itself (by id and customer: nobody else's)
+        found = await ct.query_payment_methods(predicate("id={id} and customer(id={customer})", id=method_id,
+                                                         customer=customer), limit=1) if valid_id(method_id) else []
+        interface = found[0].get("paymentInterface") if found else None
+        if not interface:
+            raise ResourceNotFoundError(f"The Resource with ID {method_id} was not found.")
+    bound = as_payment(router.for_interface(interface, "payment"))
+    record = await ct_wallet.find(ct, stored.enabled(bound.wallet, bound.payment_interface), customer, method_id)
+    if record is None:
+        raise ResourceNotFoundError(f"The Resource with ID {method_id} was not found.")
+    return bound, record
 
 
 def _fits(asked: Money, open_: Money) -> None:

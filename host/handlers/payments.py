@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from host.flows import create
+from host.handlers import stored
 from host.handlers.common import idempotency_key, idempotent, read_json
 from host.keys import CT, DEPLOYMENT, ROUTER, SESSION_AUTH
 from host.models import CreatePaymentRequest, PaymentResult
@@ -17,19 +18,22 @@ async def create_payment(request: web.Request) -> web.Response:
     bound = as_payment(app[ROUTER].for_interface(session.payment_interface, "payment"))
     body = await read_json(request, empty={})
     method = Router.check_method(bound, bound.provider.payment_method(body), session.allowed_payment_methods)
+    stored_method_id, store_method = stored.requested(body)
 
     async def pay() -> web.Response:
         order = create.Order(bound.id, bound.payment_interface, session.cart_id, method,
                              gift_card_planned=session.gift_card_planned_amount,
                              checkout_transaction_item_id=session.checkout_transaction_item_id,
                              idempotency_key=idempotency_key(request),
-                             abandon_after=app[DEPLOYMENT].config.reconciler.horizon)
+                             abandon_after=app[DEPLOYMENT].config.reconciler.horizon, wallet=bound.wallet,
+                             stored_method_id=stored_method_id, store_method=store_method)
 
         async def authorize(attempt: create.Attempt) -> PaymentResult:
             return await bound.provider.create_payment(CreatePaymentRequest(
                 payment=attempt.payment, amount=attempt.amount, method=method, capture_method=bound.capture_method,
                 body=body, session=session, return_url=f"{bound.provider.context.base_url}/plugins/{bound.id}",
-                idempotency_key=attempt.key))
+                idempotency_key=attempt.key, customer_id=attempt.customer_id, stored_method=attempt.stored,
+                store_method=attempt.store))
 
         paid = await create.pay(app[CT], order, authorize)
         # the Payment id is the paymentReference Checkout relies on: a provider cannot override it

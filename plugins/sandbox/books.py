@@ -8,7 +8,8 @@ instead, as a constant-time PSP for benchmarks.
 
 References are derived from the idempotency key (``sandbox-<uuid5>``, ``sandbox-capture-<uuid5>``...), so
 an entry is found by the key the host called with as well as by the reference it recorded, with one read.
-An entry is written once (read, then create), and only a hosted-page decision changes it afterwards.
+An entry is written once (read, then create), and only a hosted-page decision, or detaching a stored card's
+token (``vault.py``), changes it afterwards.
 """
 
 from __future__ import annotations
@@ -110,6 +111,22 @@ class Books:
         with contextlib.suppress(_Unchanged):
             await self._store().update(ref, change)
         return decided[-1]
+
+
+    async def mark(self, ref: str, **fields: Any) -> None:
+        """Set ``fields`` on the entry ``ref`` (a versioned update); nothing without an entry."""
+        if self._store is None:
+            if ref in self._local:
+                self._local[ref] = {**self._local[ref], **fields}
+            return
+
+        def change(entry: Any) -> Any:
+            if entry is None:
+                raise _Unchanged
+            return {**entry, **fields}
+
+        with contextlib.suppress(_Unchanged):
+            await self._store().update(ref, change)
 
 
 class _Unchanged(Exception):

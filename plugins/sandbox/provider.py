@@ -15,6 +15,12 @@ a reference derived from the idempotency key, like a real PSP's records: a call 
 key, on any replica or after a restart, answers the first result and schedules no second webhook, and
 ``reconcile`` answers from them. The books are the instance's ``context.store`` (commercetools), or this
 process's memory with ``books: memory``; the host itself stays stateless.
+
+Stored cards (``vault.py``): with ``request.store_method`` an authorized card is vaulted and its opaque token
+returned as ``PaymentResult.saved``; a payment with ``request.stored_method`` is refused (Authorization
+Failure) unless the vault holds that token for that customer; ``detach`` retires the token. As in the
+template, the stored card's outcome is the body's (its enabler asks for the security code, 737 passes), and a
+recurring charge is authorized.
 """
 
 from __future__ import annotations
@@ -45,12 +51,14 @@ from host import (
     Route,
     SessionInfo,
     StatusCheck,
+    StoredMethod,
     TransactionResult,
     TxState,
     TxType,
     WebhookRequest,
     WebhookResult,
 )
+from plugins.sandbox import vault
 from plugins.sandbox.body import METHODS, PaymentBody, parse_body
 from plugins.sandbox.books import Books, money_json, reference, tx_json, tx_of
 from plugins.sandbox.faults import FaultInjector
@@ -83,7 +91,7 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
     Settings: ClassVar[type[ProviderSettings]] = SandboxSettings
     payment_body: ClassVar[type[BaseModel] | None] = PaymentBody
     capabilities: ClassVar[Capabilities] = Capabilities(
-        methods=frozenset(METHODS), webhooks=True, async_modifications=True)
+        methods=frozenset(METHODS), webhooks=True, async_modifications=True, stored_payment_methods=True)
 
     def __init__(self, settings: SandboxSettings, context: ProviderContext) -> None:
         super().__init__(settings, context)
@@ -108,8 +116,8 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
         return self._webhooks.pending
 
     async def public_config(self, session: SessionInfo) -> Mapping[str, Any]:
+        # storedPaymentMethodsConfig is the host's: the instance's setting and the cart's customer
         return {"clientKey": self.options.client_key, "environment": self.options.environment,
-                "storedPaymentMethodsConfig": {"isEnabled": False},
                 "paymentMethods": sorted(self.context.methods)}
 
     def enabler(self) -> EnablerAssets:
@@ -132,22 +140,31 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
         """Validates the whole body here, before the host creates a Payment, and returns its type."""
         return self._parse(body).payment_method.type
 
-    def _parse(self, body: Mapping[str, Any]) -> PaymentBody:
-        return parse_body(body, outcome_required=self.options.mode != "offsite")
+    def _parse(self, body: Mapping[str, Any], recurring: bool = False) -> PaymentBody:
+        method = body.get("paymentMethod")
+        stored = isinstance(method, Mapping) and method.get("storedPaymentMethodId") is not None
+        # a stored card is paid here, not on the hosted page: its outcome is in the body
+        return parse_body(body, outcome_required=self.options.mode != "offsite" or stored, recurring=recurring)
 
     async def create_payment(self, request: CreatePaymentRequest) -> PaymentResult:
-        body = self._parse(request.body)
+        body = self._parse(request.body, request.recurring)
         lost = await self.faults.call("create_payment")
         ref = reference("authorization", request.idempotency_key)
         entry: dict[str, Any] = {"kind": "authorization", "key": request.idempotency_key,
                                  "paymentId": request.payment.id, "at": self.clock()}
-        if self.options.mode == "offsite" and not body.recurring:  # no shopper to send to a page
+        stored = request.stored_method
+        if self.options.mode == "offsite" and not body.recurring and stored is None:  # a shopper to send
             result = self._offsite(request, ref)
             entry["hosted"] = {"expiresAt": self.clock() + TOKEN_TTL_SECONDS,
                                "captureMethod": request.capture_method.value,
                                "amount": money_json(request.amount)}
         else:
-            result = PaymentResult(psp_reference=ref, transactions=self._authorize(request, body, ref))
+            authorized = body.authorized and (stored is None or await vault.usable(self.books, stored))
+            result = PaymentResult(psp_reference=ref, transactions=self._authorize(request, authorized, ref))
+            if authorized and request.store_method and request.customer_id and stored is None:
+                saved = await vault.store(self.books, ref, request.customer_id, body.payment_method.card,
+                                          request.payment.id, self.clock())
+                entry["saved"] = vault.saved_json(saved)
         entry.update(transactions=[tx_json(t) for t in result.transactions], response=dict(result.response))
         kept, _ = await self.books.enter(ref, entry)
         if lost:
@@ -155,14 +172,18 @@ class SandboxProvider(PaymentProvider[SandboxSettings]):
         logger.debug("sandbox %s: payment %s %s (%s)", self.context.instance_id, request.payment.id,
                      "redirected" if kept["response"] else body.payment_outcome, ref)
         return PaymentResult(psp_reference=ref, transactions=tuple(tx_of(t) for t in kept["transactions"]),
-                             response=kept["response"])
+                             response=kept["response"], saved=vault.saved_of(kept.get("saved")))
+
+    async def detach(self, method: StoredMethod) -> None:
+        """Retire the token in the vault: it never pays again."""
+        await vault.detach(self.books, method)
 
     @staticmethod
-    def _authorize(request: CreatePaymentRequest, body: PaymentBody,
+    def _authorize(request: CreatePaymentRequest, authorized: bool,
                    reference: str) -> tuple[TransactionResult, ...]:
-        state = TxState.SUCCESS if body.authorized else TxState.FAILURE
+        state = TxState.SUCCESS if authorized else TxState.FAILURE
         txs = [TransactionResult(TxType.AUTHORIZATION, state, request.amount, reference)]
-        if body.authorized and request.capture_method == CaptureMethod.AUTOMATIC:
+        if authorized and request.capture_method == CaptureMethod.AUTOMATIC:
             charge = TransactionResult(TxType.CHARGE, TxState.SUCCESS, request.amount, f"{reference}:charge")
             txs.append(charge)
         return tuple(txs)

@@ -5,7 +5,8 @@ Nothing the browser says is trusted: as the hardened Checkout connector does, th
 retrieved from Stripe and must be the Payment's (``interfaceId``, ``metadata.ct_payment_id``), for the
 session's cart (``metadata.cart_id``), of the Payment's amount and currency, and in a confirmed status.
 Then the transactions are recorded exactly as the webhook for that status records them (same
-interaction ids), so a webhook arriving before or after changes nothing:
+interaction ids), so a webhook arriving before or after changes nothing; with them, the PaymentMethod when the
+shopper asked to store it (``saved.py``), which the host stores once:
 
 ==================  ==========================================  =====================================
 status              recorded                                    answer
@@ -19,6 +20,7 @@ anything else       nothing                                     400 ``{"outcome"
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -27,13 +29,11 @@ from typing import Any
 import stripe
 from aiohttp import web
 
-from host import Money, PaymentEvent, Route, RouteContext, TransactionResult, TxState, TxType
-from plugins.stripe.events import map_event
+from host import Money, PaymentEvent, Route, RouteContext, SavedMethod, TransactionResult, TxState, TxType
+from plugins.stripe.events import intent_event
 
 logger = logging.getLogger(__name__)
 
-_EVENT_OF_STATUS = {"requires_capture": "payment_intent.amount_capturable_updated",
-                    "succeeded": "payment_intent.succeeded"}
 REJECTED = {"outcome": "rejected", "error": "Payment confirmation failed"}
 
 
@@ -42,8 +42,10 @@ def _rejected(payment_id: str, why: str) -> web.Response:
     return web.json_response(REJECTED, status=400)
 
 
-def confirm_route(retrieve: Callable[[str], Awaitable[dict[str, Any]]]) -> Route:
-    """The route; ``retrieve(pi_id)`` returns the PaymentIntent from Stripe as a dict."""
+def confirm_route(retrieve: Callable[[str], Awaitable[dict[str, Any]]],
+                  saved: Callable[[dict[str, Any]], Awaitable[SavedMethod | None]]) -> Route:
+    """The route; ``retrieve(pi_id)`` returns the PaymentIntent from Stripe as a dict (its PaymentMethod
+    expanded), ``saved(pi)`` the method to store when the shopper asked for it (``saved.py``)."""
 
     async def confirm(ctx: RouteContext) -> web.StreamResponse:
         payment_id = ctx.request.match_info["paymentId"]
@@ -74,10 +76,10 @@ def confirm_route(retrieve: Callable[[str], Awaitable[dict[str, Any]]]) -> Route
             pending = TransactionResult(TxType.AUTHORIZATION, TxState.PENDING, planned, pi_id)
             await ctx.record(PaymentEvent((pending,), payment_id=payment.id, psp_reference=pi_id))
             return web.json_response({"outcome": "pending"}, status=202)
-        event = map_event({"type": _EVENT_OF_STATUS.get(status), "data": {"object": pi}})
+        event = intent_event(pi)
         if event is None:
             return _rejected(payment_id, f"{pi_id} is {status}")
-        await ctx.record(event)
+        await ctx.record(dataclasses.replace(event, saved=await saved(pi)))
         return web.json_response({"outcome": "approved"})
 
     return Route("POST", "/confirmPayments/{paymentId}", confirm, auth="session", name="stripe-confirm-payments")

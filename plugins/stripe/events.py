@@ -211,6 +211,18 @@ MAPPERS: Mapping[str, Callable[[Obj], PaymentEvent | None]] = {
 }
 
 
+#: The event whose transactions a PaymentIntent in this status stands for (a confirmation read, a
+#: reconciliation, a payment confirmed at creation record what the webhook would).
+EVENT_OF_STATUS: Mapping[str, str] = {"requires_capture": "payment_intent.amount_capturable_updated",
+                                      "succeeded": "payment_intent.succeeded"}
+
+
+def intent_event(pi: Obj) -> PaymentEvent | None:
+    """The ``PaymentEvent`` a PaymentIntent's status stands for (``EVENT_OF_STATUS``), or None."""
+    kind = EVENT_OF_STATUS.get(str(pi.get("status")))
+    return None if kind is None else map_event({"type": kind, "data": {"object": pi}})
+
+
 def map_event(event: Obj) -> PaymentEvent | None:
     """The ``PaymentEvent`` of a verified Stripe event, or None when it records nothing."""
     data = event.get("data")

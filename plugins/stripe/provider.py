@@ -38,22 +38,25 @@ from host import (
     ReconcileRequest,
     ReconcileResult,
     Route,
+    SavedMethod,
     SessionInfo,
     StatusCheck,
+    StoredMethod,
     TransactionResult,
     TxState,
     TxType,
     WebhookRequest,
     WebhookResult,
-    WebhookSignatureError,
 )
 from plugins.stripe.body import parse_body, payment_method_type
 from plugins.stripe.confirm import confirm_route
 from plugins.stripe.errors import fail, redact, stripe_code, stripe_message
-from plugins.stripe.events import REFUND_STATES, map_event
+from plugins.stripe.events import REFUND_STATES
 from plugins.stripe.reconcile import ATTEMPT_KEY, reconcile
 from plugins.stripe.routes import element_routes
+from plugins.stripe.saved import Customers, pay_stored, saved_method
 from plugins.stripe.settings import StripeSettings
+from plugins.stripe.webhooks import parse_webhook
 
 if TYPE_CHECKING:
     from stripe import RequestOptions
@@ -61,8 +64,6 @@ if TYPE_CHECKING:
 
 METHODS = ("payment", "expressCheckout")
 STATUS_CHECK = "Stripe Status check"
-#: PaymentIntent statuses after which an older ``payment_failed`` must not flip the Authorization.
-_PAST_FAILURE = frozenset({"succeeded", "requires_capture", "processing"})
 #: From this API version on Stripe refuses ``payment_method_types`` on create and takes
 #: ``allowed_payment_method_types`` (2026-07-29.dahlia added it, 2026-09-30.endive removed the old one).
 _ALLOWED_TYPES_SINCE = "2026-07-29"
@@ -73,7 +74,9 @@ class StripeProvider(PaymentProvider[StripeSettings]):
     Settings: ClassVar[type[ProviderSettings]] = StripeSettings
     capabilities: ClassVar[Capabilities] = Capabilities(
         methods=frozenset(METHODS), partial_capture=True, multiple_capture=False, refund=True,
-        partial_refund=True, multiple_refund=True, cancel=True, webhooks=True, async_modifications=True)
+        partial_refund=True, multiple_refund=True, cancel=True, webhooks=True, async_modifications=True,
+        stored_payment_methods=True)
+    host_api: ClassVar[str] = ">=1.2,<2"
 
     def __init__(self, settings: StripeSettings, context: ProviderContext) -> None:
         super().__init__(settings, context)
@@ -81,6 +84,7 @@ class StripeProvider(PaymentProvider[StripeSettings]):
         self.log = context.logger
         self._session: aiohttp.ClientSession | None = None
         self._client: stripe.StripeClient | None = None
+        self._known_customers: Customers | None = None
 
     # -- life cycle ---------------------------------------------------------------------------------
 
@@ -95,6 +99,7 @@ class StripeProvider(PaymentProvider[StripeSettings]):
             http_client=stripe.AIOHTTPClient(session=self._session, timeout=timeout),
             base_addresses={"api": self.config.api_base} if self.config.api_base else None,
         )
+        self._known_customers = Customers(self._client, self.context, self.log)
 
     async def shutdown(self) -> None:
         if self._session is not None:
@@ -106,6 +111,13 @@ class StripeProvider(PaymentProvider[StripeSettings]):
         if self._client is None:
             raise RuntimeError("StripeProvider.startup() has not run")
         return self._client
+
+    @property
+    def customers(self) -> Customers:
+        """The Stripe Customers of commercetools customers (``saved.py``)."""
+        if self._known_customers is None:
+            raise RuntimeError("StripeProvider.startup() has not run")
+        return self._known_customers
 
     # -- enabler-facing -----------------------------------------------------------------------------
 
@@ -133,15 +145,19 @@ class StripeProvider(PaymentProvider[StripeSettings]):
         return {"clientKey": key, "environment": self.config.publishable_mode, "publishableKey": key}
 
     def routes(self) -> Sequence[Route]:
-        return (*element_routes(self.config, self.context), confirm_route(self._retrieve))
+        return (*element_routes(self.config, self.context), confirm_route(self._retrieve, self._saved))
 
     def enabler(self) -> EnablerAssets:
         """The Payment Element / Express Checkout enabler (``enabler/stripe.js``; Stripe.js from Stripe)."""
         return EnablerAssets(sources=(files(__package__) / "enabler" / "stripe.js",))
 
     async def _retrieve(self, pi_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = (await self.client.v1.payment_intents.retrieve_async(pi_id)).to_dict()
+        pi = await self.client.v1.payment_intents.retrieve_async(pi_id, {"expand": ["payment_method"]})
+        result: dict[str, Any] = pi.to_dict()
         return result
+
+    async def _saved(self, pi: Mapping[str, Any]) -> SavedMethod | None:
+        return await saved_method(self.client, pi, self.log)
 
     async def status(self) -> StatusCheck:
         details: dict[str, Any] = {"mode": self.config.mode, "apiVersion": self.config.api_version}
@@ -157,28 +173,21 @@ class StripeProvider(PaymentProvider[StripeSettings]):
     # -- payments -----------------------------------------------------------------------------------
 
     async def create_payment(self, request: CreatePaymentRequest) -> PaymentResult:
-        """Create the PaymentIntent (never confirmed here: the browser confirms it with Stripe.js)."""
+        """Create the PaymentIntent. Confirmed by the browser with Stripe.js, except when it pays with a stored
+        method: then it is confirmed here, with the shopper (``/payments``) or without (a recurring charge)."""
+        if request.stored_method is not None:
+            return await pay_stored(self.client, request, self._intent_params(request), self.log)
         body = parse_body(request.body)
-        metadata = {"ct_payment_id": request.payment.id, "cart_id": request.session.cart_id,
-                    ATTEMPT_KEY: request.idempotency_key}
-        if self.config.project_key:
-            metadata["ct_project_key"] = self.config.project_key
-        # Built untyped: the SDK's TypedDicts describe its own pin (2026-10-28.endive), not ours.
-        types_param = ("allowed_payment_method_types" if self.config.api_version[:10] >= _ALLOWED_TYPES_SINCE
-                       else "payment_method_types")
-        params: dict[str, Any] = {
-            "amount": request.amount.cent_amount,
-            "currency": request.amount.currency.lower(),
-            "capture_method": "manual" if request.capture_method == CaptureMethod.MANUAL else "automatic",
-            types_param: list(self.config.payment_method_types),
-            "metadata": metadata,
-        }
+        params = self._intent_params(request)
         if body.payment_method_id:
             params["payment_method"] = body.payment_method_id
         if body.payment_method_options:
             params["payment_method_options"] = body.payment_method_options
-        if self.config.statement_descriptor:
-            params["statement_descriptor_suffix"] = self.config.statement_descriptor
+        if request.store_method and request.customer_id:
+            # Stripe attaches the method to the Customer once the browser confirmed; the confirmation route or
+            # the webhook then hands it to the host to store (``saved.py``)
+            params["customer"] = await self.customers.of(request.customer_id)
+            params["setup_future_usage"] = "off_session"
         options = self._options(request.idempotency_key)
         try:
             pi = await self.client.v1.payment_intents.create_async(
@@ -193,6 +202,35 @@ class StripeProvider(PaymentProvider[StripeSettings]):
             response={"clientSecret": pi.client_secret, "sClientSecret": pi.client_secret,
                       "merchantReturnUrl": return_url, "cartId": request.session.cart_id},
         )
+
+    def _intent_params(self, request: CreatePaymentRequest) -> dict[str, Any]:
+        """What every PaymentIntent of this instance is created with."""
+        metadata = {"ct_payment_id": request.payment.id, "cart_id": request.session.cart_id,
+                    ATTEMPT_KEY: request.idempotency_key}
+        if self.config.project_key:
+            metadata["ct_project_key"] = self.config.project_key
+        if request.customer_id:
+            metadata["ct_customer_id"] = request.customer_id
+        # Built untyped: the SDK's TypedDicts describe its own pin (2026-10-28.endive), not ours.
+        types_param = ("allowed_payment_method_types" if self.config.api_version[:10] >= _ALLOWED_TYPES_SINCE
+                       else "payment_method_types")
+        params: dict[str, Any] = {
+            "amount": request.amount.cent_amount,
+            "currency": request.amount.currency.lower(),
+            "capture_method": "manual" if request.capture_method == CaptureMethod.MANUAL else "automatic",
+            types_param: list(self.config.payment_method_types),
+            "metadata": metadata,
+        }
+        if self.config.statement_descriptor:
+            params["statement_descriptor_suffix"] = self.config.statement_descriptor
+        return params
+
+    async def detach(self, method: StoredMethod) -> None:
+        """Detach the PaymentMethod from its Stripe Customer (it can never be charged again)."""
+        try:
+            await self.client.v1.payment_methods.detach_async(method.token)
+        except stripe.StripeError as exc:
+            fail(self.log, exc, "detach", method.id)
 
     async def capture(self, request: ModificationRequest) -> ModificationResult:
         pi_id = self._intent(request)
@@ -242,38 +280,8 @@ class StripeProvider(PaymentProvider[StripeSettings]):
     # -- webhooks -----------------------------------------------------------------------------------
 
     async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
-        """Verify ``Stripe-Signature`` over the raw bytes, then map the event (``events.py``)."""
-        header = next((v for k, v in request.headers.items() if k.lower() == "stripe-signature"), None)
-        if not header:
-            raise WebhookSignatureError("Stripe-Signature header is missing")
-        try:
-            secret = self.config.webhook_secret.get_secret_value()
-            event = stripe.Webhook.construct_event(request.body, header, secret,
-                                                   tolerance=self.config.webhook_tolerance)
-            data: dict[str, Any] = event.to_dict()
-        except stripe.SignatureVerificationError as exc:
-            self.log.warning("Stripe webhook rejected: %s", exc.user_message)
-            raise WebhookSignatureError(f"Stripe webhook signature is not valid: {exc.user_message}") \
-                from None
-        except (ValueError, TypeError, AttributeError):
-            raise WebhookSignatureError("Stripe webhook body is not a Stripe event") from None
-        payment_event = map_event(data)
-        self.log.info("Stripe webhook %s %s: %s", data.get("type"), data.get("id"),
-                      "recorded" if payment_event else "nothing to record")
-        if payment_event is None:
-            return WebhookResult()
-        if data.get("type") == "payment_intent.payment_failed" and payment_event.psp_reference:
-            # Stripe does not order deliveries: a failed attempt delivered after a later attempt
-            # succeeded must not turn the Authorization from Success into Failure.
-            try:
-                current = await self.client.v1.payment_intents.retrieve_async(payment_event.psp_reference)
-            except stripe.StripeError as exc:
-                fail(self.log, exc, "retrieve", payment_event.psp_reference)
-            if current.status in _PAST_FAILURE:
-                self.log.info("Stripe webhook %s ignored: %s is now %s", data.get("id"), current.id,
-                              current.status)
-                return WebhookResult()
-        return WebhookResult(events=(payment_event,))
+        """Verify ``Stripe-Signature`` over the raw bytes, then map the event (``webhooks.py``)."""
+        return await parse_webhook(self.client, self.config, request, self.log)
 
     # -- helpers ------------------------------------------------------------------------------------
 

@@ -51,7 +51,7 @@ from host import (
     TxType,
 )
 from plugins.stripe.errors import fail
-from plugins.stripe.events import REFUND_STATES, map_event, ref, to_money
+from plugins.stripe.events import EVENT_OF_STATUS, REFUND_STATES, intent_event, map_event, ref, to_money
 from plugins.stripe.lookup import PAGE, find_intent, payment_intent
 
 if TYPE_CHECKING:
@@ -61,10 +61,6 @@ Obj = Mapping[str, Any]
 
 #: Metadata key of the attempt key, on every PaymentIntent and Refund the plugin creates.
 ATTEMPT_KEY = "ct_attempt_key"
-
-_EVENT_OF_STATUS = {"requires_capture": "payment_intent.amount_capturable_updated",
-                    "succeeded": "payment_intent.succeeded"}
-
 
 async def reconcile(client: stripe.StripeClient, request: ReconcileRequest,
                     log: logging.Logger) -> ReconcileResult:
@@ -94,8 +90,8 @@ async def _authorization(client: stripe.StripeClient, request: ReconcileRequest)
 
 def _authorization_txs(pi: Obj, request: ReconcileRequest) -> tuple[TransactionResult, ...]:
     pi_id, status, amount = str(pi["id"]), str(pi.get("status")), to_money(pi.get("amount"), pi)
-    if status in _EVENT_OF_STATUS:
-        event = map_event({"type": _EVENT_OF_STATUS[status], "data": {"object": pi}})
+    if status in EVENT_OF_STATUS:
+        event = intent_event(pi)
         if event is not None:
             return event.transactions
     if status == "processing":

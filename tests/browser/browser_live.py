@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ instances:
     paymentInterface: mock
     methods: [card, invoice, purchaseorder, customtestmethod]
     captureMethod: manual
+    storedPaymentMethods: true
   giftcards:
     plugin: sandbox_giftcard
     paymentInterface: mock-giftcard-provider
@@ -89,9 +91,12 @@ class Live:
         with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 - loopback only
             return json.loads(resp.read() or b"null")
 
-    def cart(self, cents: int = 5950) -> str:
-        """A cart of one line item, in the stand-in."""
-        draft = {"currency": "EUR", "lineItems": [{"name": "Test item", "price": {"centAmount": cents}, "quantity": 1}]}
+    def cart(self, cents: int = 5950, customer: str | None = None) -> str:
+        """A cart of one line item, in the stand-in (of ``customer``, else a guest's)."""
+        draft: dict[str, Any] = {"currency": "EUR", "lineItems": [{"name": "Test item", "price": {"centAmount": cents},
+                                                                    "quantity": 1}]}
+        if customer:
+            draft["customerId"] = customer
         return str(self.call("POST", f"{self.emulator}/_emulator/carts", draft)["id"])
 
     def session(self, cart_id: str, payment_interface: str, processor_url: str | None = None) -> str:
@@ -113,6 +118,11 @@ class Live:
         """The cart's Payments as commercetools records them."""
         refs = (self._read(f"carts/{cart_id}").get("paymentInfo") or {}).get("payments") or []
         return [self._read(f"payments/{ref['id']}") for ref in refs]
+
+    def payment_methods_of(self, customer: str) -> list[dict[str, Any]]:
+        """The customer's stored payment methods as commercetools keeps them."""
+        where = urllib.parse.quote(f'customer(id="{customer}")')
+        return list(self._read(f"payment-methods?where={where}")["results"])
 
     def enabler(self, instance: str) -> str:
         return f"{self.url}/enablers/{instance}/connector-enabler.es.js"

@@ -46,8 +46,10 @@ def _wait_for(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
 
 
 def test_schemathesis_finds_no_server_error_and_no_mismatch(tmp_path: Path, fuzz_report: dict[str, Any]) -> None:
-    port, ct_port = _free_port(), _free_port()
-    env = {**os.environ, "PORT": str(port), "CT_EMULATOR_PORT": str(ct_port), "CONNECTOR_EMBEDDED": "true",
+    port, ct_port, metrics_port = _free_port(), _free_port(), _free_port()
+    # every port free: another connector-host on this machine may hold the shipped defaults (9464 for /metrics)
+    env = {**os.environ, "PORT": str(port), "CT_EMULATOR_PORT": str(ct_port), "METRICS_PORT": str(metrics_port),
+           "CONNECTOR_EMBEDDED": "true",
            "CTP_PROJECT_KEY": "demo", "CTP_JWT_ISSUER": f"http://127.0.0.1:{ct_port}/mc", "LOG_FORMAT": "text",
            "CONNECTOR_HOST_BLOCK_PLUGINS": ""}
     env.pop("CONNECTOR_CONFIG", None)

@@ -8,12 +8,14 @@ import time
 from collections.abc import Awaitable, Callable
 
 import pytest
+from support.stored import sandbox_card
 
 from host.testing import HostClient
 from plugins.sandbox import SIGNATURE_HEADER, sign
 
 SECRET = "hostile-ids-secret"
-INSTANCES = f"sandbox: {{plugin: sandbox, paymentInterface: mock, settings: {{webhookSecret: {SECRET}}}}}\n"
+INSTANCES = (f"sandbox: {{plugin: sandbox, paymentInterface: mock, storedPaymentMethods: true,\n"
+             f"          settings: {{webhookSecret: {SECRET}}}}}\n")
 TX_SCOPES = ["manage_checkout_transactions:test-project"]
 
 
@@ -58,22 +60,15 @@ async def test_a_huge_cart_id_in_a_transaction_is_a_404_without_a_call(host: Hos
 async def test_a_payment_method_id_cannot_widen_the_where_predicate(host: HostClient) -> None:
     """Before: ``X" or id="X`` turned ``id="X" and customer(id="mine")`` into ``id="X"``, and another
     customer's stored card was charged."""
-    other = await _stored_method(host, "customer-b", "tok-of-b")
+    other = await sandbox_card(host, "customer-b")
+    paid = len(host.ct.emulator.payments())
     cart = host.cart(customer_id="customer-a")
     resp = await host.client.post("/operations/transactions", headers={
         "Authorization": f"Bearer {host.oauth_token(TX_SCOPES)}"},
         json={"cartId": cart["id"], "paymentInterface": "mock",
               "paymentMethodId": f'{other}" or id="{other}', "type": "Recurring"})
     assert resp.status == 404, await resp.text()
-    assert host.ct.emulator.payments() == []
-
-
-async def _stored_method(host: HostClient, customer: str, token: str) -> str:
-    from host.keys import CT
-    created = await host.app[CT].create_payment_method({
-        "customer": {"typeId": "customer", "id": customer}, "paymentInterface": "mock", "method": "card",
-        "token": {"value": token}, "paymentMethodStatus": "Active"})
-    return str(created["id"])
+    assert len(host.ct.emulator.payments()) == paid   # the stored card's own payment
 
 
 async def test_an_unknown_instance_name_is_not_echoed(host: HostClient) -> None:

@@ -8,12 +8,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from support.stored import sandbox_card
 
 from host.testing import HostClient
 
 MakeHost = Callable[..., Awaitable[HostClient]]
 INSTANCES = """\
-fast: {plugin: sandbox, paymentInterface: mock, methods: [card, invoice]}
+fast: {plugin: sandbox, paymentInterface: mock, methods: [card, invoice], storedPaymentMethods: true}
 slow: {plugin: sandbox, paymentInterface: mock-slow, methods: [card], settings: {latency: 3}}
 off: {plugin: sandbox, paymentInterface: mock-off, methods: [purchaseorder], enabled: false}
 giftcards: {plugin: sandbox_giftcard, paymentInterface: mock-giftcard-provider}
@@ -88,19 +89,9 @@ async def test_a_session_of_one_instance_cannot_use_another_instances_route(host
     assert (await ok.json())["cartInfo"] == {"amount": 1234, "currency": "EUR"}
 
 
-async def _stored_method(host: HostClient, customer: str, interface: str = "mock") -> str:
-    token = host.ct.emulator.issue_token("connector")
-    async with host.client.session.post(f"{host.ct.url}/test-project/payment-methods",
-                                        headers={"Authorization": f"Bearer {token}"},
-                                        json={"customer": {"typeId": "customer", "id": customer},
-                                              "paymentInterface": interface, "method": "card",
-                                              "token": {"value": "tok-1"}, "paymentMethodStatus": "Active"}) as r:
-        return str((await r.json())["id"])
-
-
 async def test_transactions_charges_a_stored_payment_method_with_201(host: HostClient) -> None:
     cart = host.cart(2500, customer_id="cust-1")
-    method_id = await _stored_method(host, "cust-1")
+    method_id = await sandbox_card(host, "cust-1")
     token = host.oauth_token(["manage_checkout_transactions:test-project"])
     resp = await host.client.post("/operations/transactions", headers={"Authorization": f"Bearer {token}"}, json={
         "cartId": cart["id"], "checkoutTransactionItemId": "cti-1", "paymentMethodId": method_id,
@@ -122,7 +113,7 @@ async def test_transactions_charges_a_stored_payment_method_with_201(host: HostC
 async def test_transactions_refuses_bad_requests(host: HostClient, body: dict[str, Any], status: int,
                                                  code: str) -> None:
     cart = host.cart(2500, customer_id="cust-2")
-    method_id = await _stored_method(host, "cust-2")
+    method_id = await sandbox_card(host, "cust-2")
     token = host.oauth_token(["manage_checkout_transactions:test-project"])
     resp = await host.client.post("/operations/transactions", headers={"Authorization": f"Bearer {token}"},
                                   json={"cartId": cart["id"], "paymentMethodId": method_id, **body})

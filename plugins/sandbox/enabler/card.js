@@ -52,6 +52,7 @@ class Component {
     this.config = config || {};
     this.root = null;
     this.scope = null;
+    this.storable = false;   // may the shopper store it (storePaymentDetails)? Cards only
   }
 
   mount(selector) {
@@ -97,6 +98,11 @@ class Component {
     return { type: this.type };
   }
 
+  /** What the shopper will see of a stored method: display data only, never the card number. */
+  displayData() {
+    return {};
+  }
+
   outcome() {
     return "Authorized";
   }
@@ -107,7 +113,10 @@ class Component {
       return;
     }
     const method = this.paymentMethod();
-    if (storePaymentDetails || this.enabler.storePaymentDetails) method.storePaymentMethod = true;
+    if (this.storable && (storePaymentDetails || this.enabler.storePaymentDetails)) {
+      method.storePaymentMethod = true;
+      Object.assign(method, this.displayData());
+    }
     await this.enabler.pay(method, this.outcome());
   }
 }
@@ -148,6 +157,11 @@ class FieldsComponent extends Component {
 }
 
 class CardComponent extends FieldsComponent {
+  constructor(enabler, type, config) {
+    super(enabler, type, config);
+    this.storable = true;
+  }
+
   render() {
     return [
       field(this, "cardNumber", "Card number", { inputmode: "numeric", autocomplete: "cc-number",
@@ -175,6 +189,12 @@ class CardComponent extends FieldsComponent {
 
   outcome() {
     return AUTHORIZED_CARDS.has(digits(this.value("cardNumber"))) ? "Authorized" : "Rejected";
+  }
+
+  displayData() {
+    const number = digits(this.value("cardNumber"));
+    const [month, year] = this.value("expiryDate").split("/").map((part) => Number(part.trim()));
+    return { card: { endDigits: number.slice(-4), brand: brandOf(number), expiryMonth: month, expiryYear: 2000 + year } };
   }
 }
 

@@ -94,13 +94,19 @@ class StripeComponent {
     return true;
   }
 
-  async submit() {
+  /** `storePaymentDetails` (or the enabler's `setStorePaymentDetails(true)`): Stripe keeps the card for the
+   * shopper's customer account, and the processor stores it once Stripe authorized (setup_future_usage). */
+  async submit({ storePaymentDetails = false } = {}) {
     const { options } = this.enabler;
+    const store = Boolean(storePaymentDetails || this.enabler.storePaymentDetails);
     let payment;
     try {
+      // a deferred intent's Elements must say what the PaymentIntent will say
+      if (store) this.elements.update({ setupFutureUsage: "off_session" });
       const submitted = await this.elements.submit();
       if (submitted && submitted.error) throw submitted.error;
-      payment = await this.enabler.call("POST", "payments", { paymentMethod: { type: this.kind } });
+      const paymentMethod = store ? { type: this.kind, storePaymentMethod: true } : { type: this.kind };
+      payment = await this.enabler.call("POST", "payments", { paymentMethod });
       const result = await this.enabler.stripe.confirmPayment({
         clientSecret: payment.clientSecret, elements: this.elements, redirect: "if_required",
         confirmParams: { return_url: returnUrl(payment) },
@@ -127,6 +133,7 @@ class Enabler {
     this.options = { ...options };
     this.url = String(options.processorUrl).replace(/\/+$/, "");
     this.stripe = null;
+    this.storePaymentDetails = false;
     this.elementConfigs = new Map();
     this.setupData = this.setup(this.options.paymentElementType || "paymentElement");
     this.setupData.catch((error) => report(this.options.onError, error));
@@ -164,6 +171,10 @@ class Enabler {
     const element = await this.elementConfig(type);
     return { componentHasSubmit: kind !== "expressCheckout", dropinHasSubmit: true,
              build: () => new StripeComponent(this, element, kind) };
+  }
+
+  setStorePaymentDetails(value) {
+    this.storePaymentDetails = Boolean(value);
   }
 
   async createDropinBuilder(type) {

@@ -7,11 +7,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from support.stored import sandbox_card
 
 from host.testing import HostClient
 
 INSTANCES = """\
-card: {plugin: sandbox, paymentInterface: mock}
+card: {plugin: sandbox, paymentInterface: mock, storedPaymentMethods: true}
 giftcards:
   plugin: sandbox_giftcard
   paymentInterface: mock-giftcard-provider
@@ -97,20 +98,15 @@ async def test_a_repeated_redeem_takes_the_balance_once(replicas: tuple[HostClie
 async def test_a_repeated_recurring_transaction_charges_once(replicas: tuple[HostClient, HostClient]) -> None:
     a, b = replicas
     cart = a.cart(2500, customer_id="cust-9")
-    token = a.ct.emulator.issue_token("connector")
-    async with a.client.session.post(f"{a.ct.url}/test-project/payment-methods",
-                                     headers={"Authorization": f"Bearer {token}"},
-                                     json={"customer": {"typeId": "customer", "id": "cust-9"},
-                                           "paymentInterface": "mock", "method": "card", "token": {"value": "tok-9"},
-                                           "paymentMethodStatus": "Active"}) as resp:
-        method_id = (await resp.json())["id"]
+    method_id = await sandbox_card(a, "cust-9")
+    paid = len(a.ct.payments())               # the stored card's own payment
     body = {"cartId": cart["id"], "paymentMethodId": method_id, "type": "Recurring", "amount": _money(2500)}
     headers = {"Authorization": f"Bearer {a.oauth_token(['manage_checkout_transactions:test-project'])}",
                "Idempotency-Key": "recurring-1"}
     first = await _answer(await a.client.post("/operations/transactions", json=body, headers=headers))
     again = await _answer(await b.client.post("/operations/transactions", json=body, headers=headers))
     assert first[0] == 201 and first[1]["transactionStatus"]["state"] == "Completed" and again == first
-    assert len(a.ct.payments()) == 1
+    assert len(a.ct.payments()) == paid + 1
 
 
 async def test_a_key_left_started_by_a_request_that_died_is_taken_over_after_the_horizon(

@@ -186,9 +186,9 @@ async def test_reverse_follows_the_hosts_choice(make_provider: MakeProvider, req
 
 
 async def test_public_config_has_what_the_template_enabler_needs(make_provider: MakeProvider) -> None:
+    """``storedPaymentMethodsConfig`` is the host's to add (tests/host/test_stored_methods.py)."""
     config = await make_provider(clientKey="ck", environment="LIVE").public_config(SessionInfo("s", "c"))
     assert config == {"clientKey": "ck", "environment": "LIVE",
-                      "storedPaymentMethodsConfig": {"isEnabled": False},
                       "paymentMethods": ["card", "customtestmethod", "invoice", "purchaseorder"]}
 
 

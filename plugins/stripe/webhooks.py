@@ -1,0 +1,59 @@
+"""Stripe webhooks: ``Stripe-Signature`` verified over the raw bytes, the event mapped (``events.py``).
+
+Two reads of Stripe may follow a verified event: a ``payment_intent.payment_failed`` is checked against the
+PaymentIntent's current status (Stripe does not order deliveries: a failed attempt delivered after a later
+one succeeded must not turn the Authorization from Success into Failure), and an authorization the shopper
+asked to store carries its PaymentMethod to the host (``saved.py``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import stripe
+
+from host import WebhookRequest, WebhookResult, WebhookSignatureError
+from plugins.stripe.errors import fail
+from plugins.stripe.events import EVENT_OF_STATUS, map_event
+from plugins.stripe.saved import saved_method
+from plugins.stripe.settings import StripeSettings
+
+#: PaymentIntent statuses after which an older ``payment_failed`` must not flip the Authorization.
+_PAST_FAILURE = frozenset({"succeeded", "requires_capture", "processing"})
+
+
+async def parse_webhook(client: stripe.StripeClient, config: StripeSettings, request: WebhookRequest,
+                        log: logging.Logger) -> WebhookResult:
+    """The events to record of one verified delivery (none for an event that records nothing)."""
+    header = next((v for k, v in request.headers.items() if k.lower() == "stripe-signature"), None)
+    if not header:
+        raise WebhookSignatureError("Stripe-Signature header is missing")
+    try:
+        secret = config.webhook_secret.get_secret_value()
+        event = stripe.Webhook.construct_event(request.body, header, secret, tolerance=config.webhook_tolerance)
+        data: dict[str, Any] = event.to_dict()
+    except stripe.SignatureVerificationError as exc:
+        log.warning("Stripe webhook rejected: %s", exc.user_message)
+        raise WebhookSignatureError(f"Stripe webhook signature is not valid: {exc.user_message}") from None
+    except (ValueError, TypeError, AttributeError):
+        raise WebhookSignatureError("Stripe webhook body is not a Stripe event") from None
+    payment_event = map_event(data)
+    log.info("Stripe webhook %s %s: %s", data.get("type"), data.get("id"),
+             "recorded" if payment_event else "nothing to record")
+    if payment_event is None:
+        return WebhookResult()
+    if data.get("type") in EVENT_OF_STATUS.values():   # authorized: a method the shopper asked to store?
+        saved = await saved_method(client, data["data"]["object"], log)
+        if saved is not None:
+            payment_event = dataclasses.replace(payment_event, saved=saved)
+    if data.get("type") == "payment_intent.payment_failed" and payment_event.psp_reference:
+        try:
+            current = await client.v1.payment_intents.retrieve_async(payment_event.psp_reference)
+        except stripe.StripeError as exc:
+            fail(log, exc, "retrieve", payment_event.psp_reference)
+        if current.status in _PAST_FAILURE:
+            log.info("Stripe webhook %s ignored: %s is now %s", data.get("id"), current.id, current.status)
+            return WebhookResult()
+    return WebhookResult(events=(payment_event,))
