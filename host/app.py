@@ -25,7 +25,7 @@ from host.config import Deployment, ServerConfig
 from host.errors import PluginError
 from host.flows import reconcile
 from host.handlers import enablers, giftcards, intents, operations, payments, stored, webhooks
-from host.instrument import instrument_provider, observe, outbound_trace_config
+from host.instrument import CommercetoolsObserver, instrument_provider, observe
 from host.keys import CT, DEPLOYMENT, EMULATOR_URL, HTTP, JWT, OAUTH, ROUTER, SESSION_AUTH
 from host.middleware import MIDDLEWARES, server_header
 from host.ports import EMULATOR, bind_error
@@ -65,7 +65,7 @@ def _bind(deployment: Deployment, base_url: str) -> dict[str, Bound[Provider]]:
 
 async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
     connector = aiohttp.TCPConnector(limit=200, limit_per_host=100, keepalive_timeout=30)
-    async with aiohttp.ClientSession(connector=connector, trace_configs=[outbound_trace_config(app)]) as session:
+    async with aiohttp.ClientSession(connector=connector) as session:
         app[HTTP] = session
         for bound in app[ROUTER].by_id.values():
             bound.provider.context.http = session
@@ -110,7 +110,8 @@ async def _commercetools_ctx(app: web.Application) -> AsyncIterator[None]:
         auth_url, api_url, session_url, jwks_url = ct.authUrl, ct.apiUrl, ct.sessionUrl, ct.jwksUrl
     client = CommercetoolsClient(CommercetoolsSettings(
         project_key=ct.projectKey, client_id=ct.clientId, client_secret=ct.clientSecret.get_secret_value(),
-        auth_url=auth_url, api_url=api_url, session_url=session_url, timeout=ct.timeout), app[HTTP])
+        auth_url=auth_url, api_url=api_url, session_url=session_url, timeout=ct.timeout), app[HTTP],
+        observer=CommercetoolsObserver())
     app[CT] = client
     for bound in app[ROUTER].by_id.values():
         bound.provider.context.store = CustomObjectStore(client, container_for(bound.id))

@@ -75,6 +75,7 @@ class ServerConfig(_Model):
     keepAliveTimeout: float = Field(default=75.0, gt=0)
     maxConnections: int = Field(default=1000, gt=0)
     maxHeaderSize: int = Field(default=8190, ge=1024, le=65536)
+    eventLoop: Literal["auto", "uvloop", "asyncio"] = "auto"   # auto: uvloop where it is installed
     workers: int = Field(default=0, ge=0)              # 0: one per usable core (docs/deploy.md)
     shutdownTimeout: float = Field(default=25.0, gt=0)  # seconds in-flight requests get after SIGTERM
     metricsPort: int | None = Field(default=None, ge=0, le=65535)  # Prometheus /metrics; None: off

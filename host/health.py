@@ -19,6 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from host.errors import ApiError
+from host.jsonio import json_response
 from host.keys import CT, DEPLOYMENT, ROUTER
 
 #: seconds a successful commercetools check stands for
@@ -67,7 +68,7 @@ async def ready(request: web.Request) -> web.Response:
         reasons.append(f"commercetools is not reachable: {ct['message']}")
     body = {"status": "not ready" if reasons else "ready", "reasons": reasons, "commercetools": ct,
             "instances": instances}
-    return web.json_response(body, status=503 if reasons else 200)
+    return json_response(body, status=503 if reasons else 200)
 
 
 async def _readiness_ctx(app: web.Application) -> AsyncIterator[None]:

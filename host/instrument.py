@@ -3,9 +3,10 @@
 - ``observe`` (outermost middleware): one request → ``requests_total``/``request_duration_seconds`` by route
   template, instance and status, and a SERVER span when tracing is on. It opens the request's
   ``host.scope`` that routing and the PSP wrapper fill in.
-- ``outbound_trace_config(app)``: an aiohttp ``TraceConfig`` on the shared session. A call to commercetools
-  (recognised by its origin) is counted by route template and status, and traced with ``traceparent``
-  sent along. Other calls on the session (a PSP's SDK) are left to the provider wrapper.
+- ``CommercetoolsObserver``: given to the commercetools client, which tells it about every call: counted
+  by route template and status, and traced with ``traceparent`` sent along. (No aiohttp ``TraceConfig``:
+  its signals cost more per call than the counting itself.) Calls of a PSP's SDK are left to the
+  provider wrapper.
 - ``instrument_provider``: wraps a provider object's operations (authorize, capture, ..., webhook
   parsing) so every call, from whichever flow, is counted by instance, operation and outcome. A call
   made from inside another (the default ``reverse`` calling ``refund``) counts once, as the outer one.
@@ -20,16 +21,12 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar
 from time import perf_counter
-from types import SimpleNamespace
 from typing import Any
 
-import aiohttp
 from aiohttp import web
-from yarl import URL
 
 from host import metrics, telemetry
 from host.errors import ApiError, WebhookSignatureError
-from host.keys import CT, DEPLOYMENT
 from host.models import (
     BalanceResult,
     GiftCardState,
@@ -46,10 +43,6 @@ from host.scope import RequestScope, current, note_operation
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-#: path segments of commercetools URLs kept as they are; every other segment is an id or a key
-_CT_LITERALS = frozenset({"oauth", "token", "introspect", ".well-known", "jwks.json", "carts", "payments",
-                          "sessions", "payment-methods", "orders", "customers", "in-store", "me", "graphql",
-                          "custom-objects"})
 PSP_OPERATIONS = ("create_payment", "capture", "cancel", "refund", "reverse", "detach", "balance", "redeem",
                   "status", "parse_webhook")
 
@@ -93,75 +86,24 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 # -- calls to commercetools -------------------------------------------------------------------------
 
-def ct_route(path: str, project_key: str) -> str:
-    """``/demo/payments/8f1c...`` → ``/{projectKey}/payments/{id}``; ``.../payments/key=ch-1`` → ``key={key}``."""
-    out: list[str] = []
-    for i, part in enumerate(p for p in path.split("/") if p):
-        if i == 0 and part == project_key:
-            out.append("{projectKey}")
-        elif part in _CT_LITERALS:
-            out.append(part)
-        elif out[-1:] == ["custom-objects"]:
-            out.append("{container}")
-        elif out[-1:] == ["{container}"]:
-            out.append("{key}")
-        else:
-            out.append("key={key}" if part.startswith("key=") else "{id}")
-    return "/" + "/".join(out)
+class CommercetoolsObserver:
+    """The client's ``CallObserver``: each call counted by route template and status (409s included), and
+    traced with ``traceparent`` sent along when tracing is on."""
 
+    def started(self, method: str, route: str, headers: dict[str, str]) -> object:
+        span = telemetry.start_client_span(method, route, headers) if telemetry.enabled() else None
+        return (perf_counter(), method, route, span)
 
-class _Commercetools:
-    """Recognises commercetools URLs by origin, learnt from the client once it exists."""
-
-    def __init__(self, app: web.Application) -> None:
-        self.app = app
-        self.origins: frozenset[tuple[str | None, int | None]] | None = None
-        self.project_key = ""
-
-    def route(self, url: URL) -> str | None:
-        if self.origins is None:
-            if CT not in self.app:
-                return None
-            settings = self.app[CT].settings
-            urls = [settings.auth_url, settings.api_url, settings.session_url,
-                    self.app[DEPLOYMENT].config.commercetools.jwksUrl]
-            self.origins = frozenset((u.host, u.port) for u in map(URL, urls))
-            self.project_key = settings.project_key
-        if (url.host, url.port) not in self.origins:
-            return None
-        return ct_route(url.path, self.project_key)
-
-
-def outbound_trace_config(app: web.Application) -> aiohttp.TraceConfig:
-    """The ``TraceConfig`` of the host's shared client session (see the module docstring)."""
-    ct = _Commercetools(app)
-
-    async def start(_: aiohttp.ClientSession, ctx: SimpleNamespace, params: aiohttp.TraceRequestStartParams) -> None:
-        ctx.route = route = ct.route(params.url)
-        if route is not None:
-            ctx.started = perf_counter()
-            ctx.span = telemetry.start_client_span(params.method, route, params.headers)
-
-    async def end(_: aiohttp.ClientSession, ctx: SimpleNamespace, params: aiohttp.TraceRequestEndParams) -> None:
-        if ctx.route is not None:
-            status = params.response.status
-            metrics.commercetools_call(ctx.route, params.method, str(status), perf_counter() - ctx.started)
-            if ctx.span is not None:
-                telemetry.end_client_span(ctx.span, status)
-
-    async def failed(_: aiohttp.ClientSession, ctx: SimpleNamespace,
-                     params: aiohttp.TraceRequestExceptionParams) -> None:
-        if ctx.route is not None:
-            metrics.commercetools_call(ctx.route, params.method, "error", None)
-            if ctx.span is not None:
-                telemetry.end_client_span(ctx.span, None, params.exception)
-
-    config = aiohttp.TraceConfig()
-    config.on_request_start.append(start)
-    config.on_request_end.append(end)
-    config.on_request_exception.append(failed)
-    config.freeze()
-    return config
+    def ended(self, token: object, status: int | None, error: BaseException | None) -> None:
+        assert isinstance(token, tuple)
+        started: float = token[0]
+        method: str = token[1]
+        route: str = token[2]
+        span: Any = token[3]
+        metrics.commercetools_call(route, method, "error" if status is None else str(status),
+                                   None if status is None else perf_counter() - started)
+        if span is not None:
+            telemetry.end_client_span(span, status, error)
 
 
 # -- calls to providers -----------------------------------------------------------------------------

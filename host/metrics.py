@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, start_http_server
@@ -76,7 +77,7 @@ def reservation(instance_id: str, operation: str, outcome: str) -> None:
 
     ``outcome``: ``written``, ``conflict`` (lost the race, re-checked), ``refused`` (over the limit),
     ``success``, ``failure``, ``pending`` (settled as such), ``unknown`` (left Initial)."""
-    RESERVATIONS.labels(instance_id, operation, outcome).inc()
+    _child(RESERVATIONS, instance_id, operation, outcome).inc()
 
 
 def reconciliation(instance_id: str, operation: str, outcome: str) -> None:
@@ -96,25 +97,38 @@ def reconciler_run(outcome: str, *, settled: int = 0, duration: float | None = N
 
 def conflict_retry(operation: str) -> None:
     """A versioned write got 409 and is being repeated on the re-read resource."""
-    CONFLICT_RETRIES.labels(operation).inc()
+    _child(CONFLICT_RETRIES, operation).inc()
 
 
 # -- recorded by the host (host.instrument) ---------------------------------------------------------
 
+_children: dict[tuple[object, ...], Any] = {}
+
+
+def _child(metric: Any, *labels: str) -> Any:
+    """``metric.labels(*labels)``, looked up once: labels() validates and takes a lock on every call, and the
+    label values of these metrics come from short fixed lists."""
+    key = (metric, *labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
+
+
 def request(route: str, method: str, instance_id: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(route, method, instance_id, str(status)).inc()
-    REQUEST_SECONDS.labels(route, method, instance_id).observe(seconds)
+    _child(REQUESTS, route, method, instance_id, str(status)).inc()
+    _child(REQUEST_SECONDS, route, method, instance_id).observe(seconds)
 
 
 def commercetools_call(route: str, method: str, status: str, seconds: float | None) -> None:
-    CT_REQUESTS.labels(route, method, status).inc()
+    _child(CT_REQUESTS, route, method, status).inc()
     if seconds is not None:
-        CT_SECONDS.labels(route, method).observe(seconds)
+        _child(CT_SECONDS, route, method).observe(seconds)
 
 
 def psp_call(instance_id: str, operation: str, outcome: str, seconds: float) -> None:
-    PSP_CALLS.labels(instance_id, operation, outcome).inc()
-    PSP_SECONDS.labels(instance_id, operation).observe(seconds)
+    _child(PSP_CALLS, instance_id, operation, outcome).inc()
+    _child(PSP_SECONDS, instance_id, operation).observe(seconds)
 
 
 def webhook_verification_failed(instance_id: str) -> None:

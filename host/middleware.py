@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from host.errors import ApiError
+from host.ids import uuid_shaped
+from host.jsonio import json_response
 from host.logs import correlation_id, sane_correlation_id
 
 logger = logging.getLogger(__name__)
@@ -43,12 +44,12 @@ async def server_header(request: web.Request, response: web.StreamResponse) -> N
 
 
 def error_response(error: ApiError) -> web.Response:
-    return web.json_response(error.body(), status=error.status)
+    return json_response(error.body(), status=error.status)
 
 
 @web.middleware
 async def correlation_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    cid = sane_correlation_id(request.headers.get("X-Correlation-ID")) or str(uuid.uuid4())
+    cid = sane_correlation_id(request.headers.get("X-Correlation-ID")) or uuid_shaped()
     token = correlation_id.set(cid)
     started = time.perf_counter()
     status = 500
@@ -96,7 +97,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         else:
             message = exc.reason
         code = _HTTP_CODES.get(exc.status, "General")
-        return web.json_response({"message": message, "statusCode": exc.status,
+        return json_response({"message": message, "statusCode": exc.status,
                                   "errors": [{"code": code, "message": message}]}, status=exc.status,
                                  headers={k: v for k, v in exc.headers.items() if k == "Allow"})
     except Exception as exc:
@@ -108,7 +109,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         logger.exception("unexpected error in %s %s", request.method, request.path)
         body = {"message": "Internal server error.", "statusCode": 500,
                 "errors": [{"code": "General", "message": "Internal server error."}]}
-        return web.json_response(body, status=500)
+        return json_response(body, status=500)
 
 
 def _client_gone(request: web.Request) -> bool:

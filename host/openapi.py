@@ -29,6 +29,7 @@ from host.commercetools.client import ID_PATTERN
 from host.handlers.giftcards import BalanceBody, RedeemBody
 from host.handlers.intents import IntentBody
 from host.handlers.operations import TransactionBody
+from host.jsonio import json_response
 from host.keys import ENABLERS, OPENAPI_DOC, OPENAPI_EXTRA, ROUTER
 from host.providers import PaymentProvider
 
@@ -247,7 +248,7 @@ async def openapi_json(request: web.Request) -> web.Response:
     cached = request.app[OPENAPI_DOC]
     if not cached:   # the deployment does not change while the app runs
         cached.update(build(request.app))
-    return web.json_response(cached)
+    return json_response(cached)
 
 
 def setup(app: web.Application) -> None:

@@ -26,10 +26,11 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import aiohttp
+import orjson
 from tenacity import (
     AsyncRetrying,
     retry_if_exception,
@@ -98,10 +99,34 @@ def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, _Retryable | aiohttp.ClientConnectionError | asyncio.TimeoutError)
 
 
+class CallObserver(Protocol):
+    """Told about every HTTP exchange with commercetools (``host.instrument`` counts and traces them)."""
+
+    def started(self, method: str, route: str, headers: dict[str, str]) -> object:
+        """Before the call; may add headers (``traceparent``). Returns what ``ended`` gets back."""
+
+    def ended(self, token: object, status: int | None, error: BaseException | None) -> None:
+        """After the answer (``status``) or the failure (``error``)."""
+
+
+def route_of(path: str) -> str:
+    """The route template of an API path relative to the project: ``payments/8f1c`` → ``/{projectKey}/payments/{id}``
+    (``key=...`` → ``key={key}``; a custom object's two segments → ``{container}/{key}``)."""
+    parts = path.split("?", 1)[0].split("/")
+    out = ["", "{projectKey}", parts[0]]
+    if parts[0] == "custom-objects":
+        out += ["{container}", "{key}"][:len(parts) - 1]
+    else:
+        out += ["key={key}" if p.startswith("key=") else "{id}" for p in parts[1:]]
+    return "/".join(out)
+
+
 class CommercetoolsClient:
-    def __init__(self, settings: CommercetoolsSettings, http: aiohttp.ClientSession) -> None:
+    def __init__(self, settings: CommercetoolsSettings, http: aiohttp.ClientSession,
+                 observer: CallObserver | None = None) -> None:
         self.settings = settings
         self.http = http
+        self.observer = observer
         self._token: str | None = None
         self._token_expiry = 0.0
         self._token_scope = ""
@@ -118,8 +143,8 @@ class CommercetoolsClient:
         async with self._token_lock:
             if not refresh and self._token and time.monotonic() < self._token_expiry:
                 return self._token
-            data = await self._send("POST", join_url(self.settings.auth_url, "oauth/token"), auth=self._basic,
-                                    form={"grant_type": "client_credentials"})
+            data = await self._send("POST", join_url(self.settings.auth_url, "oauth/token"), "/oauth/token",
+                                    auth=self._basic, form={"grant_type": "client_credentials"})
             if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
                 raise UpstreamError("commercetools answered the token request without a token",
                                     code="ServiceUnavailable", status=502)
@@ -136,9 +161,9 @@ class CommercetoolsClient:
 
     # -- HTTP -------------------------------------------------------------------------------------
 
-    async def _send(self, method: str, url: str, *, json: Any = None, form: Mapping[str, str] | None = None,
-                    params: Mapping[str, str] | None = None, auth: str | None = None,
-                    bearer: str | None = None) -> Any:
+    async def _send(self, method: str, url: str, route: str, *, json: Any = None,
+                    form: Mapping[str, str] | None = None, params: Mapping[str, str] | None = None,
+                    auth: str | None = None, bearer: str | None = None) -> Any:
         headers = {"User-Agent": USER_AGENT, "X-Correlation-ID": correlation_id.get() or "connector-host"}
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
@@ -149,7 +174,7 @@ class CommercetoolsClient:
         try:
             # the first attempt is a plain call: tenacity's machinery (and the garbage it leaves) is only
             # paid for when something actually failed
-            return await self._attempt(method, url, json, form, params, headers, client_timeout)
+            return await self._attempt(method, url, route, json, form, params, headers, client_timeout)
         except Exception as exc:
             if not _is_retryable(exc):
                 raise
@@ -160,15 +185,28 @@ class CommercetoolsClient:
             reraise=True,
         ):
             with attempt:
-                return await self._attempt(method, url, json, form, params, headers, client_timeout)
+                return await self._attempt(method, url, route, json, form, params, headers, client_timeout)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _attempt(self, method: str, url: str, json: Any, form: Mapping[str, str] | None,
+    async def _attempt(self, method: str, url: str, route: str, json: Any, form: Mapping[str, str] | None,
                        params: Mapping[str, str] | None, headers: dict[str, str],
                        client_timeout: aiohttp.ClientTimeout) -> Any:
-        async with self.http.request(method, url, json=json, data=form, params=params, headers=headers,
-                                     timeout=client_timeout) as resp:
-            raw = await resp.read()
+        observer = self.observer
+        seen = observer.started(method, route, headers) if observer is not None else None
+        data: Any = form
+        if json is not None:
+            data = orjson.dumps(json)
+            headers = {**headers, "Content-Type": "application/json"}
+        try:
+            async with self.http.request(method, url, data=data, params=params, headers=headers,
+                                         timeout=client_timeout) as resp:
+                raw = await resp.read()
+        except BaseException as exc:
+            if observer is not None:
+                observer.ended(seen, None, exc)
+            raise
+        if observer is not None:
+            observer.ended(seen, resp.status, None)
         body = _json_or_none(raw)
         if resp.status in _RETRY_STATUSES:
             raise _Retryable(resp.status, body)
@@ -185,18 +223,19 @@ class CommercetoolsClient:
                       params: Mapping[str, str] | None = None, base: str | None = None) -> Any:
         """An authenticated API call; on a 401 the token is refreshed once and the call repeated."""
         url = join_url(base or self.api_base, path)
+        route = route_of(path)
         try:
-            return await self._call(method, url, json, params, refresh=False)
+            return await self._call(method, url, route, json, params, refresh=False)
         except UpstreamError as exc:
             if exc.status != 401:
                 raise
-            return await self._call(method, url, json, params, refresh=True)
+            return await self._call(method, url, route, json, params, refresh=True)
 
-    async def _call(self, method: str, url: str, json: Any, params: Mapping[str, str] | None,
+    async def _call(self, method: str, url: str, route: str, json: Any, params: Mapping[str, str] | None,
                     *, refresh: bool) -> Any:
         try:
             token = await self.token(refresh=refresh)
-            return await self._send(method, url, json=json, params=params, bearer=token)
+            return await self._send(method, url, route, json=json, params=params, bearer=token)
         except _Retryable as exc:
             raise UpstreamError("commercetools is not available, try again later", code="ServiceUnavailable",
                                 status=503 if exc.status == 503 else 502) from None
@@ -290,12 +329,18 @@ class CommercetoolsClient:
         """RFC 7662 introspection with our client's Basic auth. Returns (status, body), the body ``None`` when
         it is not JSON: the caller maps it. Not reaching the auth service is ``UpstreamError`` 503."""
         url = join_url(self.settings.auth_url, "oauth/introspect")
+        headers = {"User-Agent": USER_AGENT, "Authorization": self._basic}
+        observer = self.observer
+        seen = observer.started("POST", "/oauth/introspect", headers) if observer is not None else None
         try:
-            async with self.http.post(url, data={"token": token},
-                                      headers={"User-Agent": USER_AGENT, "Authorization": self._basic},
-                                      timeout=self._timeout) as resp:
-                return resp.status, _json_or_none(await resp.read())
+            async with self.http.post(url, data={"token": token}, headers=headers, timeout=self._timeout) as resp:
+                raw = await resp.read()
+            if observer is not None:
+                observer.ended(seen, resp.status, None)
+            return resp.status, _json_or_none(raw)
         except (TimeoutError, aiohttp.ClientError) as exc:
+            if observer is not None:
+                observer.ended(seen, None, exc)
             raise UpstreamError(f"commercetools cannot be reached: {type(exc).__name__}",
                                 code="ServiceUnavailable", status=503) from None
 
@@ -305,8 +350,8 @@ def _json_or_none(raw: bytes) -> Any:
     if not raw.strip():
         return None
     try:
-        return jsonlib.loads(raw)
-    except (ValueError, RecursionError):
+        return orjson.loads(raw)
+    except (ValueError, RecursionError):   # orjson.JSONDecodeError is a ValueError
         return None
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +40,7 @@ from host.commercetools.wallet import Wallet
 from host.errors import ApiError, PaymentInProgressError
 from host.flows import durable, stored
 from host.flows.rules import counts_as_paid, in_flight, open_amount
+from host.ids import new_id
 from host.models import Money, PaymentResult, PaymentView, TransactionResult, TxState, TxType
 from host.payment_methods import StoredMethod
 
@@ -107,7 +107,7 @@ def payment_key(order: Order) -> str:
     """The Payment's ``key``: derived from the client's Idempotency-Key (scoped to instance, cart and kind),
     else random. commercetools refuses a second Payment with the same key."""
     if order.idempotency_key is None:
-        return f"ch-{uuid.uuid4().hex}"
+        return f"ch-{new_id()}"
     scope = f"{order.instance_id}|{order.kind}|{order.cart_id}|{order.idempotency_key}"
     return f"ch-{hashlib.sha256(scope.encode()).hexdigest()[:40]}"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
@@ -10,8 +9,10 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from host import jsonio
 from host.errors import ApiError, InvalidJsonError
 from host.flows import idempotency
+from host.jsonio import json_response
 from host.keys import CT, DEPLOYMENT
 
 M = TypeVar("M", bound=BaseModel)
@@ -142,8 +143,8 @@ async def read_json(request: web.Request, *, empty: Any = None) -> Any:
     if too_deep(raw):
         raise InvalidJsonError(f"Request body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels.")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        data = jsonio.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):   # orjson's JSONDecodeError is a ValueError
         raise InvalidJsonError() from None
     if not isinstance(data, dict):
         raise InvalidJsonError("Request body must be a JSON object.")
@@ -172,12 +173,12 @@ async def idempotent(request: web.Request, *, scope: str, body: Any,
     async def answer() -> idempotency.Answer:
         response = await run()
         assert isinstance(response.body, bytes)
-        return idempotency.Answer(response.status, json.loads(response.body))
+        return idempotency.Answer(response.status, jsonio.loads(response.body))
 
     got = await idempotency.once(request.app[CT], scope=scope, key=key, run=answer,
                                  fingerprint_=idempotency.fingerprint(request.method, request.path, body),
                                  stale_after=request.app[DEPLOYMENT].config.reconciler.horizon)
-    return web.json_response(got.body, status=got.status)
+    return json_response(got.body, status=got.status)
 
 
 async def read_model(request: web.Request, model: type[M], *, empty: Any = None) -> M:

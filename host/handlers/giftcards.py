@@ -8,6 +8,7 @@ from pydantic import Field
 from host.errors import ApiError, GiftCardError
 from host.flows import create
 from host.handlers.common import Body, idempotency_key, idempotent, read_model
+from host.jsonio import json_response
 from host.keys import CT, DEPLOYMENT, ROUTER, SESSION_AUTH
 from host.models import GiftCardState, Money, PaymentResult, RedeemRequest, TransactionResult, TxState, TxType
 from host.routing import as_giftcard
@@ -57,7 +58,7 @@ async def _balance(request: web.Request) -> web.Response:
     if result.state != GiftCardState.VALID or result.amount is None:
         state = result.state if result.state != GiftCardState.VALID else GiftCardState.GENERIC_ERROR
         raise GiftCardError(state.value, result.message or _MESSAGES[state])
-    return web.json_response({"status": {"state": "Valid"}, "amount": result.amount.to_json()})
+    return json_response({"status": {"state": "Valid"}, "amount": result.amount.to_json()})
 
 
 def _fits(asked: Money, open_: Money) -> None:
@@ -101,7 +102,7 @@ async def redeem(request: web.Request) -> web.Response:
 def _answer(state: TxState, payment_id: str, redemption_id: str) -> web.Response:
     """``Initial`` (202): redeemed at the provider, not yet recorded in commercetools (the reconciler will)."""
     result = {TxState.SUCCESS: "Success", TxState.INITIAL: "Initial"}.get(state, "Failure")
-    return web.json_response({"result": result, "paymentReference": payment_id, "redemptionId": redemption_id},
+    return json_response({"result": result, "paymentReference": payment_id, "redemptionId": redemption_id},
                              status=202 if state == TxState.INITIAL else 200)
 
 

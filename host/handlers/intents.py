@@ -8,7 +8,6 @@ answers the recorded outcome without calling the PSP again.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from typing import Annotated, Literal
 
 from aiohttp import web
@@ -18,6 +17,8 @@ from host.auth import PAYMENT_INTENT_AUTHORITIES
 from host.flows.modify import modify
 from host.flows.rules import Modification
 from host.handlers.common import Body, idempotency_key, idempotent, read_model
+from host.ids import new_id
+from host.jsonio import json_response
 from host.keys import CT, OAUTH, ROUTER
 from host.models import Money, Operation
 
@@ -71,12 +72,12 @@ async def payment_intent(request: web.Request) -> web.Response:
     await app[OAUTH].authenticate(request, PAYMENT_INTENT_AUTHORITIES)
     body = await read_model(request, IntentBody)
     key = idempotency_key(request)
-    attempt = hashlib.sha256(key.encode()).hexdigest()[:24] if key else uuid.uuid4().hex
+    attempt = hashlib.sha256(key.encode()).hexdigest()[:24] if key else new_id()
     payment_id = request.match_info["paymentId"]
 
     async def run() -> web.Response:
         outcome = await modify(app[CT], app[ROUTER], payment_id, modification(body), attempt)
-        return web.json_response({"outcome": outcome.value})
+        return json_response({"outcome": outcome.value})
 
     return await idempotent(request, scope=f"payment-intents|{payment_id}", body=body.model_dump(), run=run)
 

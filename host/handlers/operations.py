@@ -18,6 +18,7 @@ from host.errors import InvalidFieldError, InvalidOperationError, RequiredFieldE
 from host.flows import create, stored
 from host.handlers import enablers
 from host.handlers.common import Body, idempotency_key, idempotent, read_model
+from host.jsonio import json_response
 from host.keys import CT, DEPLOYMENT, JWT, OAUTH, ROUTER, SESSION_AUTH
 from host.models import (
     CreatePaymentRequest,
@@ -45,7 +46,7 @@ async def config(request: web.Request) -> web.Response:
     if bound.provider.kind == "payment":   # the templates' enabler needs it (CONTRACT.md §5.4); the host decides
         is_enabled = await stored.offered(request.app[CT], bound.wallet, session.cart_id)
         data["storedPaymentMethodsConfig"] = {"isEnabled": is_enabled}
-    return web.json_response({k: v for k, v in data.items() if v is not None})
+    return json_response({k: v for k, v in data.items() if v is not None})
 
 
 async def _ct_check(request: web.Request) -> dict[str, Any]:
@@ -89,7 +90,7 @@ async def status(request: web.Request) -> web.Response:
                                   *(_instance_check(b, budget) for b in request.app[ROUTER].enabled))
     up = sum(1 for c in checks if c["status"] == "UP")
     overall = "OK" if up == len(checks) else "Unavailable" if up == 0 else "Partially Available"
-    return web.json_response({
+    return json_response({
         "status": overall, "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "version": __version__, "metadata": {"name": "connector-host", "description": "commercetools payment "
                                              "connector host", "instances": len(request.app[ROUTER].enabled)},
@@ -108,7 +109,7 @@ async def payment_components(request: web.Request) -> web.Response:
                 if item not in out.setdefault(key, []):
                     out[key].append(item)
     out["enablers"] = [u for u in (enablers.urls(request.app, b) for b in selected) if u]
-    return web.json_response(out)
+    return json_response(out)
 
 
 class TxAmount(Body):
@@ -168,7 +169,7 @@ async def transactions(request: web.Request) -> web.Response:
 
         paid = await create.pay(ct, order, charge, _fits)
         if not paid.recorded:   # done at the PSP, not yet in commercetools: the reconciler records it
-            return web.json_response({"transactionStatus": {"state": "Pending", "errors": []},
+            return json_response({"transactionStatus": {"state": "Pending", "errors": []},
                                       "paymentId": paid.payment.id}, status=201)
         return _transaction_status(paid.payment)
 
@@ -208,7 +209,7 @@ def _transaction_status(recorded: PaymentView) -> web.Response:
         "Pending" if recorded.has(TxType.AUTHORIZATION, (TxState.PENDING, TxState.INITIAL)) else "Failed"
     errors = [] if state != "Failed" else [{"code": "PaymentRejected",
                                             "message": f"Payment '{recorded.id}' has been rejected."}]
-    return web.json_response({"transactionStatus": {"state": state, "errors": errors}, "paymentId": recorded.id},
+    return json_response({"transactionStatus": {"state": state, "errors": errors}, "paymentId": recorded.id},
                              status=201)
 
 

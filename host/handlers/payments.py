@@ -7,6 +7,7 @@ from aiohttp import web
 from host.flows import create
 from host.handlers import stored
 from host.handlers.common import idempotency_key, idempotent, read_json
+from host.jsonio import json_response
 from host.keys import CT, DEPLOYMENT, ROUTER, SESSION_AUTH
 from host.models import CreatePaymentRequest, PaymentResult
 from host.routing import Router, as_payment
@@ -39,8 +40,8 @@ async def create_payment(request: web.Request) -> web.Response:
         # the Payment id is the paymentReference Checkout relies on: a provider cannot override it
         answer = {**(paid.result.response if paid.result else {}), "paymentReference": paid.payment.id}
         if not paid.recorded:   # the PSP answered; commercetools shows it once the reconciler recorded it
-            return web.json_response({**answer, "outcome": "pending"}, status=202)
-        return web.json_response(answer)
+            return json_response({**answer, "outcome": "pending"}, status=202)
+        return json_response(answer)
 
     return await idempotent(request, scope=f"payments|{session.cart_id}", body=body, run=pay)
 

@@ -11,6 +11,7 @@ from aiohttp import web
 from host.commercetools import wallet as ct_wallet
 from host.errors import InvalidFieldError
 from host.flows import stored
+from host.jsonio import json_response
 from host.keys import CT, ROUTER, SESSION_AUTH
 from host.providers import PaymentProvider
 from host.routing import Bound, as_payment
@@ -44,7 +45,7 @@ async def _customer_wallet(request: web.Request) -> tuple[Bound[PaymentProvider]
 async def list_methods(request: web.Request) -> web.Response:
     """The session customer's stored methods of the session's instance: display data, never a token."""
     _, wallet, customer = await _customer_wallet(request)
-    return web.json_response({"storedPaymentMethods": await ct_wallet.listing(request.app[CT], wallet, customer)})
+    return json_response({"storedPaymentMethods": await ct_wallet.listing(request.app[CT], wallet, customer)})
 
 
 async def delete_method(request: web.Request) -> web.Response:

@@ -16,6 +16,7 @@ from host.errors import InvalidJsonError, ResourceNotFoundError
 from host.flows.create import amount_to_pay
 from host.flows.events import record_event
 from host.handlers.common import MAX_JSON_DEPTH, too_deep
+from host.jsonio import json_response
 from host.keys import CT, ROUTER, SESSION_AUTH
 from host.models import Money, PaymentEvent, PaymentView, SessionInfo, WebhookRequest
 from host.providers import Provider, Route
@@ -36,7 +37,7 @@ async def webhook(request: web.Request) -> web.StreamResponse:
         return web.Response(status=result.status)
     if isinstance(result.body, str):
         return web.Response(status=result.status, text=result.body)
-    return web.json_response(dict(result.body), status=result.status)
+    return json_response(dict(result.body), status=result.status)
 
 
 class _RouteContext:

@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from host import metrics
-from host.instrument import ct_route
+from host.commercetools.client import route_of
 from host.testing import HostClient
 from plugins.sandbox import SIGNATURE_HEADER
 
@@ -135,15 +135,15 @@ def test_flows_record_reservations_reconciliations_and_reconciler_runs() -> None
 
 
 @pytest.mark.parametrize(("path", "route"), [
-    ("/demo/payments/0b6c9f3e-1d2a-4c47-9d49-3f8a1f0c2b1e", "/{projectKey}/payments/{id}"),
-    ("/demo/payments/key=ch-1f2e", "/{projectKey}/payments/key={key}"),
-    ("/demo/sessions/abc", "/{projectKey}/sessions/{id}"),
-    ("/oauth/token", "/oauth/token"),
-    ("/.well-known/jwks.json", "/.well-known/jwks.json"),
-    ("/demo/payment-methods", "/{projectKey}/payment-methods"),
+    ("payments/0b6c9f3e-1d2a-4c47-9d49-3f8a1f0c2b1e", "/{projectKey}/payments/{id}"),
+    ("payments/key=ch-1f2e", "/{projectKey}/payments/key={key}"),
+    ("sessions/abc", "/{projectKey}/sessions/{id}"),
+    ("payment-methods", "/{projectKey}/payment-methods"),
+    ("custom-objects/connector-host.card/0a1b", "/{projectKey}/custom-objects/{container}/{key}"),
+    ("custom-objects/connector-host-idempotency", "/{projectKey}/custom-objects/{container}"),
 ])
-def test_commercetools_urls_become_route_templates(path: str, route: str) -> None:
-    assert ct_route(path, "demo") == route
+def test_commercetools_paths_become_route_templates(path: str, route: str) -> None:
+    assert route_of(path) == route
 
 
 async def test_the_flows_count_their_reservations_and_the_reconciler_its_passes(host: HostClient) -> None:
