@@ -28,6 +28,7 @@ from host.errors import (
     PluginError,
     ProviderError,
     RequiredFieldError,
+    ResourceNotFoundError,
     WebhookSignatureError,
 )
 from host.hookspecs import hookimpl
@@ -110,6 +111,7 @@ __all__ = [
     "RedeemResult",
     "Registry",
     "RequiredFieldError",
+    "ResourceNotFoundError",
     "Route",
     "RouteContext",
     "SavedMethod",

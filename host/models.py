@@ -182,6 +182,9 @@ class CreatePaymentRequest:
                                                 # customer's own
     store_method: bool = False         # the shopper asked to store the method: return ``PaymentResult.saved``
     recurring: bool = False            # merchant-initiated (``/operations/transactions``): no shopper is there
+    # host API 1.3: the cart's addresses as commercetools stores them (``Address``), None when unset
+    billing_address: Mapping[str, Any] | None = None
+    shipping_address: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,9 @@ class Capabilities:
     # pays with a stored method's token (``CreatePaymentRequest.stored_method``) and may store one
     # (``PaymentResult.saved``): an instance may then enable ``storedPaymentMethods`` (host API 1.2)
     stored_payment_methods: bool = False
+    # ``GET /payments`` creates a payment as ``POST /payments`` with an empty body does (the official Stripe
+    # enabler's call); without it that route is a 405 for the instance (host API 1.3)
+    payment_by_get: bool = False
 
 
 class ProviderContext:
@@ -140,8 +143,10 @@ class Route:
 
     Every route is mounted at ``/plugins/{instance}{path}`` for each enabled instance. A route with
     ``auth="session"`` is also mounted once at ``{path}``, where the session's paymentInterface picks the
-    instance (several instances may declare the same path). ``auth`` is ``"session"`` (X-Session-Id) or
-    ``"none"`` (the handler authenticates the request itself, e.g. with a signature).
+    instance (several instances may declare the same path). A route with ``auth="none"`` and ``at_root=True``
+    is also mounted at ``{path}`` (host API 1.3): served by the one enabled instance that declares it; when
+    several do, ``{path}`` answers 400 naming their ``/plugins/{instance}{path}``. ``auth`` is ``"session"``
+    (X-Session-Id) or ``"none"`` (the handler authenticates the request itself, e.g. with a signature).
     """
 
     method: Literal["GET", "POST", "PUT", "DELETE"]
@@ -149,6 +154,7 @@ class Route:
     handler: RouteHandler
     auth: Literal["session", "none"] = "session"
     name: str | None = None
+    at_root: bool = False    # auth="none" only: also at ``{path}`` (a path a PSP's or vendor's client fixes)
 
 
 class Provider(abc.ABC, Generic[S]):

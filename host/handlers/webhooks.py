@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from host.errors import InvalidJsonError, ResourceNotFoundError
+from host.errors import InvalidJsonError, InvalidOperationError, ResourceNotFoundError
 from host.flows.create import amount_to_pay
 from host.flows.events import record_event
 from host.handlers.common import MAX_JSON_DEPTH, too_deep
@@ -89,14 +89,32 @@ def plugin_handler(route: Route, instance_id: str | None) -> Any:
 def setup(app: web.Application, bound_instances: list[Bound[Provider]]) -> None:
     app.router.add_post("/webhooks/{instance}", webhook)
     shared: dict[tuple[str, str], dict[str, Route]] = {}
+    public: dict[tuple[str, str], dict[str, Route]] = {}
     for bound in bound_instances:
         for route in bound.provider.routes():
             app.router.add_route(route.method, f"/plugins/{bound.id}{route.path}", plugin_handler(route, bound.id))
             if route.auth == "session":
                 shared.setdefault((route.method, route.path), {})[bound.id] = route
+            elif route.at_root:
+                public.setdefault((route.method, route.path), {})[bound.id] = route
     for (method, path), by_instance in shared.items():
         # one mount for every instance declaring it; the session's paymentInterface picks the instance
         app.router.add_route(method, path, _dispatch_shared(method, by_instance))
+    for (method, path), by_instance in public.items():
+        # no session to choose by: at {path} only when one instance declares it (host API 1.3)
+        app.router.add_route(method, path, _dispatch_public(path, by_instance))
+
+
+def _dispatch_public(path: str, by_instance: dict[str, Route]) -> Any:
+    if len(by_instance) == 1:
+        [(instance_id, route)] = by_instance.items()
+        return plugin_handler(route, instance_id)
+    where = ", ".join(f"/plugins/{i}{path}" for i in sorted(by_instance))
+
+    async def ambiguous(request: web.Request) -> web.StreamResponse:
+        raise InvalidOperationError(f"Several payment integrations serve {path}; use the one of yours: {where}.")
+
+    return ambiguous
 
 
 def _dispatch_shared(method: str, by_instance: dict[str, Route]) -> Any:
