@@ -27,6 +27,7 @@ from host.errors import NotSupportedError
 from host.models import (
     BalanceResult,
     CaptureMethod,
+    CartSummary,
     CreatePaymentRequest,
     ModificationRequest,
     ModificationResult,
@@ -39,6 +40,7 @@ from host.models import (
     RedeemRequest,
     RedeemResult,
     SessionInfo,
+    ShippingOption,
     StatusCheck,
     WebhookRequest,
     WebhookResult,
@@ -132,6 +134,20 @@ class RouteContext(Protocol):
 
     async def record(self, event: PaymentEvent) -> PaymentView:
         """Record transactions with the consolidating update (idempotent)."""
+
+    # host API 1.3: the session's cart, for express checkouts (session auth; ``host.flows.shipping``)
+    async def cart(self) -> CartSummary:
+        """The session's cart: amount to pay, lines, shipping address and method."""
+
+    async def shipping_methods(self) -> tuple[ShippingOption, ...]:
+        """The shipping methods that ship to the cart's address, at their price for the cart."""
+
+    async def set_shipping_address(self, address: Mapping[str, Any]) -> CartSummary:
+        """Set the cart's shipping address (commercetools ``Address`` fields, ``country`` required; 400
+        otherwise). 409 while a payment on the cart is paid or in progress."""
+
+    async def set_shipping_method(self, method_id: str | None) -> CartSummary:
+        """Set the cart's shipping method (None: remove it); 400 when it does not ship there, 409 as above."""
 
 
 RouteHandler = Callable[[RouteContext], Awaitable[web.StreamResponse]]

@@ -8,17 +8,19 @@ stops retrying.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
 from host.errors import InvalidJsonError, InvalidOperationError, ResourceNotFoundError
+from host.flows import shipping
 from host.flows.create import amount_to_pay
 from host.flows.events import record_event
 from host.handlers.common import MAX_JSON_DEPTH, too_deep
 from host.jsonio import json_response
-from host.keys import CT, ROUTER, SESSION_AUTH
-from host.models import Money, PaymentEvent, PaymentView, SessionInfo, WebhookRequest
+from host.keys import CT, DEPLOYMENT, ROUTER, SESSION_AUTH
+from host.models import CartSummary, Money, PaymentEvent, PaymentView, SessionInfo, ShippingOption, WebhookRequest
 from host.providers import Provider, Route
 from host.routing import Bound
 
@@ -65,6 +67,27 @@ class _RouteContext:
         if payment is None:
             raise ResourceNotFoundError(f"The Resource with ID {event.payment_id} was not found.")
         return payment
+
+    def _cart_id(self) -> str:
+        if self.session is None:
+            raise RuntimeError("the session's cart needs a route with auth='session'")
+        return self.session.cart_id
+
+    async def cart(self) -> CartSummary:
+        return shipping.summary(await self._ct.get_cart(self._cart_id()))
+
+    async def shipping_methods(self) -> tuple[ShippingOption, ...]:
+        return await shipping.options(self._ct, self._cart_id())
+
+    async def set_shipping_address(self, address: Mapping[str, Any]) -> CartSummary:
+        return await shipping.change(self._ct, self._cart_id(), shipping.address_action(address), self._horizon)
+
+    async def set_shipping_method(self, method_id: str | None) -> CartSummary:
+        return await shipping.change(self._ct, self._cart_id(), shipping.method_action(method_id), self._horizon)
+
+    @property
+    def _horizon(self) -> float:
+        return self.request.app[DEPLOYMENT].config.reconciler.horizon
 
 
 def plugin_handler(route: Route, instance_id: str | None) -> Any:

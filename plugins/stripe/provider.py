@@ -52,6 +52,7 @@ from plugins.stripe.body import parse_body, payment_method_type
 from plugins.stripe.confirm import confirm_route
 from plugins.stripe.errors import fail, redact, stripe_code, stripe_message
 from plugins.stripe.events import REFUND_STATES
+from plugins.stripe.express import express_routes
 from plugins.stripe.reconcile import ATTEMPT_KEY, reconcile
 from plugins.stripe.routes import billing_details, element_routes
 from plugins.stripe.saved import Customers, pay_stored, saved_method
@@ -147,7 +148,8 @@ class StripeProvider(PaymentProvider[StripeSettings]):
         return {"clientKey": key, "environment": self.config.publishable_mode, "publishableKey": key}
 
     def routes(self) -> Sequence[Route]:
-        return (*element_routes(self.config, self.context), confirm_route(self._retrieve, self._saved))
+        return (*element_routes(self.config, self.context), *express_routes(self.config, self.context),
+                confirm_route(self._retrieve, self._saved))
 
     def enabler(self) -> EnablerAssets:
         """The Payment Element / Express Checkout enabler (``enabler/stripe.js``; Stripe.js from Stripe)."""
