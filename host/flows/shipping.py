@@ -77,13 +77,15 @@ def check_address(address: Mapping[str, Any]) -> dict[str, str]:
 
 
 async def options(ct: CommercetoolsClient, cart_id: str) -> tuple[ShippingOption, ...]:
-    """The shipping methods that ship to the cart's address, each at its price for the cart."""
-    cart = await ct.get_cart(cart_id)
-    found = await ct.matching_shipping_methods(cart.id)
-    lines = sum(line.total.cent_amount for line in summary(cart).lines)
+    """The shipping methods that ship to the cart's address, each at its price for the cart (the cart is read
+    only when a rate is free above some amount)."""
+    found = await ct.matching_shipping_methods(cart_id)
+    rates = [m["zoneRates"][0]["shippingRates"][0] for m in found]
+    lines = 0
+    if any(r.get("freeAbove") for r in rates):
+        lines = sum(line.total.cent_amount for line in summary(await ct.get_cart(cart_id)).lines)
     result = []
-    for method in found:
-        rate = method["zoneRates"][0]["shippingRates"][0]
+    for method, rate in zip(found, rates, strict=True):
         price = Money.from_ct(rate["price"])
         free = rate.get("freeAbove")
         if free and lines >= int(free["centAmount"]):

@@ -84,11 +84,10 @@ def express_routes(settings: StripeSettings, context: ProviderContext) -> tuple[
     async def shipping_methods(ctx: RouteContext) -> web.StreamResponse:
         body = await _body(ctx)
         address = {k: body[k] for k in ADDRESS_KEYS if body.get(k) is not None}
-        await ctx.set_shipping_address(address)
+        cart = await ctx.set_shipping_address(address)
         options = list(await ctx.shipping_methods())
         if not options:
             raise InvalidOperationError("No shipping methods found for the given address.")
-        cart = await ctx.cart()
         current = next((o for o in options if cart.shipping and o.id == cart.shipping.id), None)
         if current is not None:
             options.remove(current)

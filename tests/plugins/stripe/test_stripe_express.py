@@ -133,3 +133,24 @@ async def test_express_config_answers_allowed_origins_only(connector_host: Any, 
     for headers in ({"Origin": "https://evil.example"}, {}):
         assert await _json(await host.request("POST", "/express-config", json={}, headers=headers), 403) == {
             "error": "Forbidden", "message": "CORS origin not allowed."}
+
+
+async def test_choosing_shipping_costs_these_commercetools_calls(
+        connector_host: Any, localstripe: str, build: Any) -> None:
+    host = await connector_host(_express(build, localstripe))
+    _, session, methods = _shipping_cart(host)
+    headers = {SESSION: session}
+    await _json(await host.request("GET", "/operations/config", headers=headers))   # the token is cached now
+    host.emulator.reset_stats()
+    await _json(await host.request("POST", "/shipping-methods", json={"country": "DE"}, headers=headers))
+    assert host.emulator.stats() == {
+        "GET /{projectKey}/sessions/{id}": 1,                      # session auth
+        "GET /{projectKey}/carts/{id}": 2,                         # before each write: no payment under way?
+        "POST /{projectKey}/carts/{id}": 2,                        # the address, then the first method
+        "GET /{projectKey}/shipping-methods/matching-cart": 1,
+    }
+    host.emulator.reset_stats()
+    await _json(await host.request("POST", "/shipping-methods/update", json={"id": methods["Express"]},
+                                   headers=headers))
+    assert host.emulator.stats() == {"GET /{projectKey}/sessions/{id}": 1, "GET /{projectKey}/carts/{id}": 1,
+                                     "POST /{projectKey}/carts/{id}": 1}
