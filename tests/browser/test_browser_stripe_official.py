@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from browser_live import Live, transactions
+from browser_live import PROJECT, Live, transactions
 from playwright.sync_api import Page, expect
 from test_browser_stripe import FAKE_STRIPE
 
@@ -106,3 +106,56 @@ def test_without_an_element_type_the_stock_enabler_still_gets_its_configuration(
     cart, event = _pay(page, live, "undefined")
     assert event["type"] == "complete", event
     assert transactions(live.payments_of(cart)[0]) == [("Authorization", "Success", 4990)]
+
+
+OFFICIAL_EXPRESS = """
+window.officialExpress = async function (processorUrl, sessionId) {
+  const headers = { "Content-Type": "application/json", "x-session-id": sessionId };
+  const call = async (method, path, body) => {
+    const response = await fetch(`${processorUrl}/${path}`, { method, headers,
+                                                             body: body && JSON.stringify(body) });
+    if (!response.ok) throw new Error(`${method} /${path}: ${response.status}`);
+    return response.json();
+  };
+  const total = (lineItems) => lineItems.reduce((sum, item) => sum + item.amount, 0);
+  const stripe = Stripe((await call("GET", "operations/config")).publishableKey);
+  // the wallet sheet: the shopper's address, then a rate (the enabler's shippingaddresschange / shippingratechange)
+  const listed = await call("POST", "shipping-methods", { country: "DE", city: "Berlin", postalCode: "10115" });
+  const chosen = await call("POST", "shipping-methods/update", { id: listed.shippingRates[1].id });
+  // the element's confirm event
+  const created = await call("GET", "payments");
+  const { error, paymentIntent } = await stripe.confirmPayment({ clientSecret: created.clientSecret,
+    redirect: "if_required", confirmParams: { return_url: created.merchantReturnUrl } });
+  if (error) throw error;
+  await call("POST", `confirmPayments/${created.paymentReference}`, { paymentIntent: paymentIntent.id });
+  return { rates: listed.shippingRates, shown: total(chosen.lineItems), paymentReference: created.paymentReference };
+};
+"""
+
+
+def _shipping_methods(live: Live, prices: dict[str, int]) -> dict[str, str]:
+    """Shipping methods to Germany in the host's embedded commercetools (its API, with the host's client)."""
+    token = live.call("POST", f"{live.emulator}/_emulator/tokens", {"client_id": "connector"})["access_token"]
+    api = f"{live.emulator}/{PROJECT}"
+    zone = live.call("POST", f"{api}/zones", {"name": "Germany", "locations": [{"country": "DE"}]}, token=token)
+    return {name: str(live.call("POST", f"{api}/shipping-methods", {
+        "name": name, "taxCategory": {"typeId": "tax-category", "id": "standard"},
+        "zoneRates": [{"zone": {"typeId": "zone", "id": zone["id"]},
+                       "shippingRates": [{"price": {"currencyCode": "EUR", "centAmount": cents}}]}]},
+        token=token)["id"]) for name, cents in prices.items()}
+
+
+def test_an_official_shaped_express_checkout_pays_the_total_with_the_chosen_shipping(page: Page, live: Live) -> None:
+    methods = _shipping_methods(live, {"Standard": 490, "Express": 990})
+    page.add_init_script(FAKE_STRIPE % {"shim": f"{live.other}/stripe/confirm", "card": "pm_card_visa"})
+    page.add_init_script(OFFICIAL_EXPRESS)
+    cart = live.cart(4990)
+    page.goto(f"{live.other}/harness.html")
+    result = page.evaluate("([url, session]) => window.officialExpress(url, session)",
+                           [live.url, _session(live, cart)])
+    assert [r["id"] for r in result["rates"]] == [methods["Standard"], methods["Express"]]
+    assert result["shown"] == 4990 + 990
+    [payment] = live.payments_of(cart)
+    assert payment["id"] == result["paymentReference"]
+    # the PaymentIntent, and so the authorization, is for the cart with the shipping the shopper chose
+    assert transactions(payment) == [("Authorization", "Success", 5980)]
