@@ -18,15 +18,22 @@ from browser_live import PROJECT, Live, transactions
 from playwright.sync_api import Page, expect
 from test_browser_stripe import FAKE_STRIPE
 
-OFFICIAL_SHAPED = """
-window.officialShaped = async function (processorUrl, sessionId, paymentElementType) {
+#: The processor calls as the official enabler makes them: lower-case x-session-id, a throw on a non-2xx.
+PROCESSOR = """
+window.processor = (processorUrl, sessionId) => {
   const headers = { "Content-Type": "application/json", "x-session-id": sessionId };
-  const call = async (method, path, body) => {
+  return async (method, path, body) => {
     const response = await fetch(`${processorUrl}/${path}`, { method, headers,
                                                              body: body && JSON.stringify(body) });
     if (!response.ok) throw new Error(`${method} /${path}: ${response.status}`);
     return response.json();
   };
+};
+"""
+
+OFFICIAL_SHAPED = """
+window.officialShaped = async function (processorUrl, sessionId, paymentElementType) {
+  const call = window.processor(processorUrl, sessionId);
   const [element, config] = await Promise.all([call("GET", `config-element/${paymentElementType}`),
                                                call("GET", "operations/config")]);
   const stripe = Stripe(config.publishableKey);
@@ -67,7 +74,7 @@ def _session(live: Live, cart: str) -> str:
 
 def _pay(page: Page, live: Live, element_type: str) -> tuple[str, dict[str, Any]]:
     page.add_init_script(FAKE_STRIPE % {"shim": f"{live.other}/stripe/confirm", "card": "pm_card_visa"})
-    page.add_init_script(OFFICIAL_SHAPED)
+    page.add_init_script(PROCESSOR + OFFICIAL_SHAPED)
     cart = live.cart(4990)
     session = _session(live, cart)
     page.goto(f"{live.other}/harness.html")
@@ -110,13 +117,7 @@ def test_without_an_element_type_the_stock_enabler_still_gets_its_configuration(
 
 OFFICIAL_EXPRESS = """
 window.officialExpress = async function (processorUrl, sessionId) {
-  const headers = { "Content-Type": "application/json", "x-session-id": sessionId };
-  const call = async (method, path, body) => {
-    const response = await fetch(`${processorUrl}/${path}`, { method, headers,
-                                                             body: body && JSON.stringify(body) });
-    if (!response.ok) throw new Error(`${method} /${path}: ${response.status}`);
-    return response.json();
-  };
+  const call = window.processor(processorUrl, sessionId);
   const total = (lineItems) => lineItems.reduce((sum, item) => sum + item.amount, 0);
   const stripe = Stripe((await call("GET", "operations/config")).publishableKey);
   // the wallet sheet: the shopper's address, then a rate (the enabler's shippingaddresschange / shippingratechange)
@@ -148,7 +149,7 @@ def _shipping_methods(live: Live, prices: dict[str, int]) -> dict[str, str]:
 def test_an_official_shaped_express_checkout_pays_the_total_with_the_chosen_shipping(page: Page, live: Live) -> None:
     methods = _shipping_methods(live, {"Standard": 490, "Express": 990})
     page.add_init_script(FAKE_STRIPE % {"shim": f"{live.other}/stripe/confirm", "card": "pm_card_visa"})
-    page.add_init_script(OFFICIAL_EXPRESS)
+    page.add_init_script(PROCESSOR + OFFICIAL_EXPRESS)
     cart = live.cart(4990)
     page.goto(f"{live.other}/harness.html")
     result = page.evaluate("([url, session]) => window.officialExpress(url, session)",
