@@ -8,19 +8,18 @@ stops retrying.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
-from host.errors import InvalidJsonError, InvalidOperationError, ResourceNotFoundError
-from host.flows import shipping
+from host.errors import InvalidJsonError, ResourceNotFoundError
 from host.flows.create import amount_to_pay
 from host.flows.events import record_event
 from host.handlers.common import MAX_JSON_DEPTH, too_deep
+from host.handlers.plugin_routes import CartAccess
 from host.jsonio import json_response
-from host.keys import CT, DEPLOYMENT, ROUTER, SESSION_AUTH
-from host.models import CartSummary, Money, PaymentEvent, PaymentView, SessionInfo, ShippingOption, WebhookRequest
+from host.keys import CT, ROUTER, SESSION_AUTH
+from host.models import Money, PaymentEvent, PaymentView, SessionInfo, WebhookRequest
 from host.providers import Provider, Route
 from host.routing import Bound
 
@@ -42,7 +41,7 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     return json_response(dict(result.body), status=result.status)
 
 
-class _RouteContext:
+class _RouteContext(CartAccess):
     """``host.RouteContext`` for one request to a plugin route."""
 
     def __init__(self, request: web.Request, bound: Bound[Provider], session: SessionInfo | None) -> None:
@@ -68,27 +67,6 @@ class _RouteContext:
             raise ResourceNotFoundError(f"The Resource with ID {event.payment_id} was not found.")
         return payment
 
-    def _cart_id(self) -> str:
-        if self.session is None:
-            raise RuntimeError("the session's cart needs a route with auth='session'")
-        return self.session.cart_id
-
-    async def cart(self) -> CartSummary:
-        return shipping.summary(await self._ct.get_cart(self._cart_id()))
-
-    async def shipping_methods(self) -> tuple[ShippingOption, ...]:
-        return await shipping.options(self._ct, self._cart_id())
-
-    async def set_shipping_address(self, address: Mapping[str, Any]) -> CartSummary:
-        return await shipping.change(self._ct, self._cart_id(), shipping.address_action(address), self._horizon)
-
-    async def set_shipping_method(self, method_id: str | None) -> CartSummary:
-        return await shipping.change(self._ct, self._cart_id(), shipping.method_action(method_id), self._horizon)
-
-    @property
-    def _horizon(self) -> float:
-        return self.request.app[DEPLOYMENT].config.reconciler.horizon
-
 
 def plugin_handler(route: Route, instance_id: str | None) -> Any:
     """Wrap a plugin route: fixed instance (``/plugins/{id}/...``) or chosen by the session."""
@@ -112,32 +90,14 @@ def plugin_handler(route: Route, instance_id: str | None) -> Any:
 def setup(app: web.Application, bound_instances: list[Bound[Provider]]) -> None:
     app.router.add_post("/webhooks/{instance}", webhook)
     shared: dict[tuple[str, str], dict[str, Route]] = {}
-    public: dict[tuple[str, str], dict[str, Route]] = {}
     for bound in bound_instances:
         for route in bound.provider.routes():
             app.router.add_route(route.method, f"/plugins/{bound.id}{route.path}", plugin_handler(route, bound.id))
             if route.auth == "session":
                 shared.setdefault((route.method, route.path), {})[bound.id] = route
-            elif route.at_root:
-                public.setdefault((route.method, route.path), {})[bound.id] = route
     for (method, path), by_instance in shared.items():
         # one mount for every instance declaring it; the session's paymentInterface picks the instance
         app.router.add_route(method, path, _dispatch_shared(method, by_instance))
-    for (method, path), by_instance in public.items():
-        # no session to choose by: at {path} only when one instance declares it (host API 1.3)
-        app.router.add_route(method, path, _dispatch_public(path, by_instance))
-
-
-def _dispatch_public(path: str, by_instance: dict[str, Route]) -> Any:
-    if len(by_instance) == 1:
-        [(instance_id, route)] = by_instance.items()
-        return plugin_handler(route, instance_id)
-    where = ", ".join(f"/plugins/{i}{path}" for i in sorted(by_instance))
-
-    async def ambiguous(request: web.Request) -> web.StreamResponse:
-        raise InvalidOperationError(f"Several payment integrations serve {path}; use the one of yours: {where}.")
-
-    return ambiguous
 
 
 def _dispatch_shared(method: str, by_instance: dict[str, Route]) -> Any:
