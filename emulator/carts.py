@@ -1,9 +1,11 @@
-"""Carts: create, read, and the ``addPayment``/``removePayment`` update actions.
+"""Carts: create, read, and the ``addPayment``/``removePayment``/``setShippingAddress``/``setShippingMethod``
+update actions (shipping: ``emulator.shipping``).
 
 Totals follow commercetools: ``totalPrice`` is the sum of the line totals in the cart currency
-with ISO fraction digits. With the emulator-specific draft field ``taxRate`` (0.19 = 19 %) the
-cart also gets ``taxedPrice``: tax is computed per line, rounded half-even, on net prices (or
-taken out of gross prices when ``taxIncludedInPrice`` is true).
+with ISO fraction digits, plus the shipping price once a shipping method is set. With the
+emulator-specific draft field ``taxRate`` (0.19 = 19 %) the cart also gets ``taxedPrice``: tax is
+computed per line, rounded half-even, on net prices (or taken out of gross prices when
+``taxIncludedInPrice`` is true); shipping is taxed at the same rate (``shippingInfo.taxedPrice``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from . import shipping
 from .clock import new_id
 from .errors import (
     concurrent_modification,
@@ -96,8 +99,13 @@ def _line(item_value: Any, path: str, currency: str, money_key: str) -> JsonObje
 def _apply_tax(cart: JsonObject, rate: float, included: bool) -> None:
     currency = cart["totalPrice"]["currencyCode"]
     net_sum = gross_sum = 0
-    for line in cart["lineItems"] + cart["customLineItems"]:
-        total = line["totalPrice"]["centAmount"]
+    info: JsonObject | None = cart.get("shippingInfo")
+    taxable: list[tuple[JsonObject, JsonObject]] = [(x, x["totalPrice"]) for x in cart["lineItems"]
+                                                    + cart["customLineItems"]]
+    if info is not None:
+        taxable.append((info, info["price"]))
+    for line, money in taxable:
+        total = money["centAmount"]
         if included:
             net, gross = net_of_gross(total, rate), total
         else:
@@ -176,7 +184,29 @@ def _remove_payment(emu: Emulator, cart: JsonObject, action: JsonObject) -> None
         cart.pop("paymentInfo", None)
 
 
-_ACTIONS = {"addPayment": _add_payment, "removePayment": _remove_payment}
+def _retotal(cart: JsonObject) -> None:
+    """``totalPrice`` (lines + shipping) and, for a taxed cart, ``taxedPrice`` again after a change."""
+    currency = cart["totalPrice"]["currencyCode"]
+    lines = sum(x["totalPrice"]["centAmount"] for x in cart["lineItems"] + cart["customLineItems"])
+    shipping = cart.get("shippingInfo")
+    cart["totalPrice"] = cent_money(currency, lines + (shipping["price"]["centAmount"] if shipping else 0))
+    rated = next((x["taxRate"] for x in cart["lineItems"] + cart["customLineItems"] if "taxRate" in x), None)
+    if rated is not None:
+        _apply_tax(cart, rated["amount"], rated["includedInPrice"])
+
+
+def _set_shipping_address(emu: Emulator, cart: JsonObject, action: JsonObject) -> None:
+    shipping.set_shipping_address(emu, cart, action)
+    _retotal(cart)
+
+
+def _set_shipping_method(emu: Emulator, cart: JsonObject, action: JsonObject) -> None:
+    shipping.set_shipping_method(emu, cart, action)
+    _retotal(cart)
+
+
+_ACTIONS = {"addPayment": _add_payment, "removePayment": _remove_payment,
+            "setShippingAddress": _set_shipping_address, "setShippingMethod": _set_shipping_method}
 
 
 def update_cart(emu: Emulator, cart_id: str, body: JsonObject) -> JsonObject:

@@ -13,13 +13,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import carts, oauth, sessions
+from . import carts, oauth, sessions, shipping
 from .clock import iso
 from .config import EmulatorConfig
 from .errors import OAuthError
 from .faults import Faults, Rule
 from .fields import JsonObject
-from .store import CARTS, CUSTOM_OBJECTS, DATA_KINDS, PAYMENT_METHODS, PAYMENTS, Store
+from .store import CARTS, CUSTOM_OBJECTS, DATA_KINDS, PAYMENT_METHODS, PAYMENTS, ZONES, Store
 
 
 class Emulator:
@@ -64,6 +64,19 @@ class Emulator:
         optional = {"taxRate": tax_rate, "customerId": customer_id, "anonymousId": anonymous_id}
         draft |= {k: v for k, v in optional.items() if v is not None}
         return copy.deepcopy(carts.create_cart(self, draft))
+
+    def create_shipping_method(self, name: str, country: str, cent_amount: int, currency: str = "EUR", *,
+                               free_above: int | None = None) -> JsonObject:
+        """A shipping method to ``country`` at ``cent_amount``, in the zone of that country (made when missing:
+        in commercetools a location belongs to one zone only)."""
+        zone = next((z for z in self.store.all(ZONES) if {"country": country} in z["locations"]), None) \
+            or shipping.create_zone(self, {"name": f"Zone {country}", "locations": [{"country": country}]})
+        rate: JsonObject = {"price": {"currencyCode": currency, "centAmount": cent_amount}}
+        if free_above is not None:
+            rate["freeAbove"] = {"currencyCode": currency, "centAmount": free_above}
+        return copy.deepcopy(shipping.create_shipping_method(self, {
+            "name": name, "taxCategory": {"typeId": "tax-category", "id": "standard"},
+            "zoneRates": [{"zone": {"typeId": "zone", "id": zone["id"]}, "shippingRates": [rate]}]}))
 
     def create_session(self, cart_id: str, metadata: dict[str, Any] | None = None) -> JsonObject:
         """Create an ACTIVE session for ``cart_id`` (read shape)."""

@@ -24,7 +24,7 @@ from host.commercetools.wallet import Wallet
 from host.config import Deployment, ServerConfig
 from host.errors import PluginError
 from host.flows import reconcile
-from host.handlers import enablers, giftcards, intents, operations, payments, stored, webhooks
+from host.handlers import enablers, giftcards, intents, operations, payments, plugin_routes, stored, webhooks
 from host.instrument import CommercetoolsObserver, instrument_provider, observe
 from host.keys import CT, DEPLOYMENT, EMULATOR_URL, HTTP, JWT, OAUTH, ROUTER, SESSION_AUTH
 from host.middleware import MIDDLEWARES, server_header
@@ -169,6 +169,7 @@ def create_app(deployment: Deployment) -> web.Application:
     operations.setup(app)
     giftcards.setup(app)
     webhooks.setup(app, app[ROUTER].enabled)
+    plugin_routes.setup_public(app, app[ROUTER].enabled)
     enablers.setup(app, app[ROUTER].enabled)
     if deployment.config.commercetools.embedded:
         demo.setup(app, public_url(server))

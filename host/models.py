@@ -182,6 +182,9 @@ class CreatePaymentRequest:
                                                 # customer's own
     store_method: bool = False         # the shopper asked to store the method: return ``PaymentResult.saved``
     recurring: bool = False            # merchant-initiated (``/operations/transactions``): no shopper is there
+    # host API 1.3: the cart's addresses as commercetools stores them (``Address``), None when unset
+    billing_address: Mapping[str, Any] | None = None
+    shipping_address: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +214,36 @@ class ModificationResult:
     outcome: Outcome
     psp_reference: str                 # unique per modification; becomes the transaction's interactionId
     transactions: tuple[TransactionResult, ...] = ()   # extra transactions besides the requested one
+
+
+@dataclass(frozen=True, slots=True)
+class CartLine:
+    """One line of a cart as a shopper sees it: its name (English, else the first) and its total."""
+
+    name: str
+    total: Money
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingOption:
+    """A shipping method for the cart (host API 1.3): its id, name and price for this cart (the matching rate,
+    zero once the cart reaches the rate's ``freeAbove``)."""
+
+    id: str
+    name: str
+    price: Money
+
+
+@dataclass(frozen=True, slots=True)
+class CartSummary:
+    """The session's cart for an enabler (host API 1.3): the amount to pay (``taxedPrice.totalGross``, else
+    ``totalPrice``, shipping included), the lines, the shipping address and the shipping method set on it."""
+
+    id: str
+    total: Money
+    lines: tuple[CartLine, ...]
+    shipping_address: Mapping[str, Any] | None = None
+    shipping: ShippingOption | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,6 +167,11 @@ class _Builder:
                                                   "(the reconciler records it): outcome pending",
                                    "content": _json(ref(r.PaymentResponse))}
         add("POST", "/payments", pay)
+        by_get = op("createPaymentByGet", "POST /payments with an empty body, for the official Stripe enabler; "
+                    "405 for an instance whose plugin does not offer it", ("200", ref(r.PaymentResponse)),
+                    auth="session", links=_PAYMENT_LINK, parameters=[_IDEMPOTENCY_KEY])
+        by_get["responses"]["202"] = pay["responses"]["202"]
+        add("GET", "/payments", by_get)
         add("GET", "/stored-payment-methods", op(
             "storedPaymentMethods", "The session customer's stored payment methods (display data, never a token)",
             ("200", ref(r.StoredPaymentMethods)), auth="session"))
@@ -194,7 +199,8 @@ class _Builder:
         self.add("POST", "/webhooks/{instance}", webhook)
         for bound in self.app[ROUTER].enabled:
             for route in bound.provider.routes():
-                for path in (f"/plugins/{bound.id}{route.path}", *((route.path,) if route.auth == "session" else ())):
+                at_root = route.auth == "session" or route.at_root
+                for path in (f"/plugins/{bound.id}{route.path}", *((route.path,) if at_root else ())):
                     operation: dict[str, Any] = {
                         "summary": f"{route.name or route.path} (plugin {bound.plugin}, instance {bound.id})",
                         "responses": {"default": {"description": "As the plugin answers"}}}

@@ -27,6 +27,7 @@ from host.errors import NotSupportedError
 from host.models import (
     BalanceResult,
     CaptureMethod,
+    CartSummary,
     CreatePaymentRequest,
     ModificationRequest,
     ModificationResult,
@@ -39,6 +40,7 @@ from host.models import (
     RedeemRequest,
     RedeemResult,
     SessionInfo,
+    ShippingOption,
     StatusCheck,
     WebhookRequest,
     WebhookResult,
@@ -78,6 +80,9 @@ class Capabilities:
     # pays with a stored method's token (``CreatePaymentRequest.stored_method``) and may store one
     # (``PaymentResult.saved``): an instance may then enable ``storedPaymentMethods`` (host API 1.2)
     stored_payment_methods: bool = False
+    # ``GET /payments`` creates a payment as ``POST /payments`` with an empty body does (the official Stripe
+    # enabler's call); without it that route is a 405 for the instance (host API 1.3)
+    payment_by_get: bool = False
 
 
 class ProviderContext:
@@ -130,6 +135,20 @@ class RouteContext(Protocol):
     async def record(self, event: PaymentEvent) -> PaymentView:
         """Record transactions with the consolidating update (idempotent)."""
 
+    # host API 1.3: the session's cart, for express checkouts (session auth; ``host.flows.shipping``)
+    async def cart(self) -> CartSummary:
+        """The session's cart: amount to pay, lines, shipping address and method."""
+
+    async def shipping_methods(self) -> tuple[ShippingOption, ...]:
+        """The shipping methods that ship to the cart's address, at their price for the cart."""
+
+    async def set_shipping_address(self, address: Mapping[str, Any]) -> CartSummary:
+        """Set the cart's shipping address (commercetools ``Address`` fields, ``country`` required; 400
+        otherwise). 409 while a payment on the cart is paid or in progress."""
+
+    async def set_shipping_method(self, method_id: str | None) -> CartSummary:
+        """Set the cart's shipping method (None: remove it); 400 when it does not ship there, 409 as above."""
+
 
 RouteHandler = Callable[[RouteContext], Awaitable[web.StreamResponse]]
 
@@ -140,8 +159,10 @@ class Route:
 
     Every route is mounted at ``/plugins/{instance}{path}`` for each enabled instance. A route with
     ``auth="session"`` is also mounted once at ``{path}``, where the session's paymentInterface picks the
-    instance (several instances may declare the same path). ``auth`` is ``"session"`` (X-Session-Id) or
-    ``"none"`` (the handler authenticates the request itself, e.g. with a signature).
+    instance (several instances may declare the same path). A route with ``auth="none"`` and ``at_root=True``
+    is also mounted at ``{path}`` (host API 1.3): served by the one enabled instance that declares it; when
+    several do, ``{path}`` answers 400 naming their ``/plugins/{instance}{path}``. ``auth`` is ``"session"``
+    (X-Session-Id) or ``"none"`` (the handler authenticates the request itself, e.g. with a signature).
     """
 
     method: Literal["GET", "POST", "PUT", "DELETE"]
@@ -149,6 +170,7 @@ class Route:
     handler: RouteHandler
     auth: Literal["session", "none"] = "session"
     name: str | None = None
+    at_root: bool = False    # auth="none" only: also at ``{path}`` (a path a PSP's or vendor's client fixes)
 
 
 class Provider(abc.ABC, Generic[S]):

@@ -256,6 +256,11 @@ class CommercetoolsClient:
         return cart_view(await self.request("POST", f"carts/{segment(cart_id, 'cart')}",
                                             json={"version": version, "actions": _nonempty(actions)}))
 
+    async def matching_shipping_methods(self, cart_id: str) -> list[Any]:
+        """The shipping methods that ship to the cart's shipping address, each with its one matching rate."""
+        data = await self.request("GET", "shipping-methods/matching-cart", params={"cartId": cart_id})
+        return list(data.get("results", []))
+
     async def get_payment(self, payment_id: str) -> PaymentView:
         return payment_view(await self.request("GET", f"payments/{segment(payment_id, 'payment')}"))
 

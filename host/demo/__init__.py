@@ -87,7 +87,8 @@ async def checkout(request: web.Request) -> web.Response:
         integrations.append({"instance": bound.id, "paymentInterface": bound.payment_interface,
                              "kind": bound.provider.kind, "sessionId": session["id"],
                              "enabler": enabler["url"] if enabler else None,
-                             "components": [c["type"] for c in components.get("components", [])]})
+                             "components": [c["type"] for c in components.get("components", [])],
+                             "dropins": [d["type"] for d in components.get("dropins", [])]})
     return web.json_response({"processorUrl": base, "cart": await _summary(app, cart["id"]),
                               "integrations": integrations})
 

@@ -112,13 +112,16 @@ async function applyGiftCard() {
 }
 
 const LABELS = { card: "Card", invoice: "Invoice", purchaseorder: "Purchase order",
-                 customtestmethod: "Custom test method", payment: "Card (Stripe Payment Element)" };
+                 customtestmethod: "Custom test method", payment: "Card (Stripe Payment Element)",
+                 "dropin:embedded": "Card (Stripe Payment Element)" };
 
 function renderMethods() {
   const options = [];
   for (const integration of state.checkout.integrations) {
     if (integration.kind !== "payment" || !integration.enabler) continue;
-    for (const type of integration.components) {
+    // a drop-in (the official Stripe shape lists the Payment Element as the embedded drop-in) is one more choice
+    const choices = [...integration.components, ...(integration.dropins || []).map((d) => `dropin:${d}`)];
+    for (const type of choices) {
       const id = `method-${integration.instance}-${type}`;
       options.push(el("label", { for: id },
         el("input", { type: "radio", name: "method", id, value: type,
@@ -136,7 +139,8 @@ async function selectMethod(integration, type) {
   $("#pay").disabled = true;   // until the method's component is ready: a click now would pay with nothing
   try {
     const entry = await enablerFor(integration);
-    const builder = await entry.enabler.createComponentBuilder(type);
+    const builder = type.startsWith("dropin:") ? await entry.enabler.createDropinBuilder(type.slice(7))
+      : await entry.enabler.createComponentBuilder(type);
     const component = builder.build({ showPayButton: false });
     component.mount("#component");
     state.selected = { integration, type, component, entry };

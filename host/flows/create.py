@@ -27,9 +27,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from host import metrics
 from host.commercetools.client import CommercetoolsClient
@@ -74,6 +75,8 @@ class Attempt:
     customer_id: str | None = None
     stored: StoredMethod | None = None   # pays with this stored method (the customer's own, checked)
     store: bool = False          # store the method after a successful authorization (asked, and allowed)
+    billing_address: Mapping[str, Any] | None = None    # the cart's, as read in step 1
+    shipping_address: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +157,8 @@ async def begin(ct: CommercetoolsClient, order: Order,
     if not created and order.idempotency_key is not None:
         return Replay(payment)        # a concurrent request with the same Idempotency-Key made it
     attempt = Attempt(payment, amount, reservation, order.tx_type, whole=order.amount is None,
-                      customer_id=cart.customer_id, stored=method, store=store)
+                      customer_id=cart.customer_id, stored=method, store=store,
+                      billing_address=cart.raw.get("billingAddress"), shipping_address=cart.raw.get("shippingAddress"))
     metrics.reservation(order.instance_id, order.kind, "written")
     try:
         await _attach(ct, cart, attempt, order.gift_card_planned, _before(order.abandon_after))

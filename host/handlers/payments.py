@@ -1,9 +1,20 @@
-"""``POST /payments`` (session): create and authorize a payment for the session's cart (``host.flows.create``)."""
+"""``POST /payments`` and ``GET /payments`` (session): create and authorize a payment for the session's cart
+(``host.flows.create``).
+
+``GET /payments`` is the official Stripe enabler's call (both generations use it unless they have
+``paymentMethodOptions`` to send): it is ``POST /payments`` with an empty body, through the same flow, so
+the same one-authorization-per-cart and ``Idempotency-Key`` rules hold. Only an instance whose provider
+declares ``Capabilities.payment_by_get`` answers it; any other answers 405 (``Allow: POST``) and writes
+nothing. ``HEAD /payments`` is not routed: a HEAD must never create a payment.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
+from host.errors import ApiError
 from host.flows import create
 from host.handlers import stored
 from host.handlers.common import idempotency_key, idempotent, read_json
@@ -13,11 +24,24 @@ from host.models import CreatePaymentRequest, PaymentResult
 from host.routing import Router, as_payment
 
 
+class MethodNotAllowedError(ApiError):
+    """405: the selected instance does not create payments with this HTTP method."""
+
+    status, code = 405, "MethodNotAllowed"
+
+
 async def create_payment(request: web.Request) -> web.Response:
     app = request.app
     session = await app[SESSION_AUTH].authenticate(request)
     bound = as_payment(app[ROUTER].for_interface(session.payment_interface, "payment"))
-    body = await read_json(request, empty={})
+    body: dict[str, Any]
+    if request.method == "GET":
+        if not bound.provider.capabilities.payment_by_get:
+            raise MethodNotAllowedError(f"The payment integration '{bound.payment_interface}' creates payments "
+                                        f"with POST /payments only.", allowedMethods=["POST"])
+        body = {}
+    else:
+        body = await read_json(request, empty={})
     method = Router.check_method(bound, bound.provider.payment_method(body), session.allowed_payment_methods)
     stored_method_id, store_method = stored.requested(body)
 
@@ -34,7 +58,8 @@ async def create_payment(request: web.Request) -> web.Response:
                 payment=attempt.payment, amount=attempt.amount, method=method, capture_method=bound.capture_method,
                 body=body, session=session, return_url=f"{bound.provider.context.base_url}/plugins/{bound.id}",
                 idempotency_key=attempt.key, customer_id=attempt.customer_id, stored_method=attempt.stored,
-                store_method=attempt.store))
+                store_method=attempt.store, billing_address=attempt.billing_address,
+                shipping_address=attempt.shipping_address))
 
         paid = await create.pay(app[CT], order, authorize)
         # the Payment id is the paymentReference Checkout relies on: a provider cannot override it
@@ -48,3 +73,4 @@ async def create_payment(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     app.router.add_post("/payments", create_payment)
+    app.router.add_get("/payments", create_payment, allow_head=False)

@@ -16,6 +16,7 @@ from host.errors import InvalidJsonError, ResourceNotFoundError
 from host.flows.create import amount_to_pay
 from host.flows.events import record_event
 from host.handlers.common import MAX_JSON_DEPTH, too_deep
+from host.handlers.plugin_routes import CartAccess
 from host.jsonio import json_response
 from host.keys import CT, ROUTER, SESSION_AUTH
 from host.models import Money, PaymentEvent, PaymentView, SessionInfo, WebhookRequest
@@ -40,7 +41,7 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     return json_response(dict(result.body), status=result.status)
 
 
-class _RouteContext:
+class _RouteContext(CartAccess):
     """``host.RouteContext`` for one request to a plugin route."""
 
     def __init__(self, request: web.Request, bound: Bound[Provider], session: SessionInfo | None) -> None:

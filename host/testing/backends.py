@@ -74,7 +74,13 @@ class Commercetools(Protocol):
 
     def create_cart(self, currency: str, lines: list[CartLine], *, tax_rate: float | None = None,
                     tax_included_in_price: bool = False, customer_id: str | None = None,
-                    anonymous_id: str | None = None) -> dict[str, Any]: ...
+                    anonymous_id: str | None = None, platform_tax: bool = False) -> dict[str, Any]: ...
+
+    def create_shipping_method(self, name: str, country: str, cent_amount: int, currency: str = "EUR", *,
+                               free_above: int | None = None, tax_rate: float = 0.19) -> dict[str, Any]:
+        """A shipping method to ``country`` (its zone made when missing). Shipping is taxed at the cart's rate on
+        the emulator, at ``tax_rate`` on the judge: give the cart's (a cart to ship, taxed, on the judge is
+        ``create_cart(..., tax_rate=r, platform_tax=True)``)."""
 
     def create_session(self, cart_id: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]: ...
 
@@ -140,10 +146,15 @@ class RunningEmulator(KeyHolder):
 
     def create_cart(self, currency: str, lines: list[CartLine], *, tax_rate: float | None = None,
                     tax_included_in_price: bool = False, customer_id: str | None = None,
-                    anonymous_id: str | None = None) -> dict[str, Any]:
+                    anonymous_id: str | None = None, platform_tax: bool = False) -> dict[str, Any]:
+        """``platform_tax`` changes nothing here: the emulator's ``taxRate`` carts are taxed by the emulator."""
         return self.emulator.create_cart(currency, [dict(line) for line in lines], tax_rate=tax_rate,
                                          customer_id=customer_id, anonymous_id=anonymous_id,
                                          tax_included_in_price=tax_included_in_price)
+
+    def create_shipping_method(self, name: str, country: str, cent_amount: int, currency: str = "EUR", *,
+                               free_above: int | None = None, tax_rate: float = 0.19) -> dict[str, Any]:
+        return self.emulator.create_shipping_method(name, country, cent_amount, currency, free_above=free_above)
 
     def create_session(self, cart_id: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.emulator.create_session(cart_id, metadata)

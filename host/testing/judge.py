@@ -92,24 +92,60 @@ class RunningJudge(KeyHolder):
 
     def create_cart(self, currency: str, lines: list[CartLine], *, tax_rate: float | None = None,
                     tax_included_in_price: bool = False, customer_id: str | None = None,
-                    anonymous_id: str | None = None) -> dict[str, Any]:
-        """A cart made by ct-mock's cart API from custom line items; ``tax_rate`` makes it externally taxed."""
+                    anonymous_id: str | None = None, platform_tax: bool = False) -> dict[str, Any]:
+        """A cart made by ct-mock's cart API from custom line items; ``tax_rate`` makes it externally taxed, or
+        with ``platform_tax`` taxed by ct-mock from a tax category of that rate for DE (the cart's country)."""
         if customer_id is not None:
             raise JudgeError("carts of a customer need a Customer in ct-mock; the judge does not create one")
+        category = None
+        if platform_tax and tax_rate is not None:
+            category = self._tax_category(tax_rate, "DE", tax_included_in_price)
         items: list[dict[str, Any]] = []
         for i, line in enumerate(lines):
             item: dict[str, Any] = {"name": {"en": line["name"]}, "quantity": line["quantity"], "slug": f"line-{i}",
                                     "money": {"currencyCode": currency, "centAmount": line["centAmount"]}}
-            if tax_rate is not None:
+            if category is not None:
+                item["taxCategory"] = {"typeId": "tax-category", "id": category}
+            elif tax_rate is not None:
                 item["externalTaxRate"] = {"name": "Standard", "amount": tax_rate, "country": "DE",
                                            "includedInPrice": tax_included_in_price}
             items.append(item)
-        draft: dict[str, Any] = {"currency": currency, "customLineItems": items,
-                                 "taxMode": "Disabled" if tax_rate is None else "External"}
+        mode = "Disabled" if tax_rate is None else "Platform" if category is not None else "External"
+        draft: dict[str, Any] = {"currency": currency, "customLineItems": items, "taxMode": mode}
+        if category is not None:
+            draft["country"] = "DE"
         if anonymous_id is not None:
             draft["anonymousId"] = anonymous_id
         cart: dict[str, Any] = self._api("POST", f"/{self.project_key}/carts", draft)
         return cart
+
+    def _tax_category(self, rate: float, country: str, included: bool = False) -> str:
+        """The id of a tax category of ``rate`` for ``country`` (made once)."""
+        key = f"standard-{country}-{rate}-{'gross' if included else 'net'}".replace(".", "_")
+        status, found = self.call("GET", f"/{self.project_key}/tax-categories/key={key}")
+        if status == 200:
+            return str(found["id"])
+        made = self._api("POST", f"/{self.project_key}/tax-categories", {
+            "key": key, "name": key,
+            "rates": [{"name": "Standard", "amount": rate, "includedInPrice": included, "country": country}]})
+        return str(made["id"])
+
+    def create_shipping_method(self, name: str, country: str, cent_amount: int, currency: str = "EUR", *,
+                               free_above: int | None = None, tax_rate: float = 0.19) -> dict[str, Any]:
+        """A shipping method to ``country`` in the zone of that country (made when missing), taxed at
+        ``tax_rate`` there (ct-mock taxes shipping by the method's tax category)."""
+        where = urlencode({"where": f'locations(country="{country}")'})
+        zones = self._api("GET", f"/{self.project_key}/zones?{where}")["results"]
+        zone = zones[0] if zones else self._api("POST", f"/{self.project_key}/zones", {
+            "name": f"Zone {country}", "locations": [{"country": country}]})
+        rate: dict[str, Any] = {"price": {"currencyCode": currency, "centAmount": cent_amount}}
+        if free_above is not None:
+            rate["freeAbove"] = {"currencyCode": currency, "centAmount": free_above}
+        method: dict[str, Any] = self._api("POST", f"/{self.project_key}/shipping-methods", {
+            "name": name, "isDefault": False,
+            "taxCategory": {"typeId": "tax-category", "id": self._tax_category(tax_rate, country)},
+            "zoneRates": [{"zone": {"typeId": "zone", "id": zone["id"]}, "shippingRates": [rate]}]})
+        return method
 
     def create_session(self, cart_id: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
         draft = {"cart": {"cartRef": {"id": cart_id}}, "metadata": metadata or {}}

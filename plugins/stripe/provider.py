@@ -52,8 +52,9 @@ from plugins.stripe.body import parse_body, payment_method_type
 from plugins.stripe.confirm import confirm_route
 from plugins.stripe.errors import fail, redact, stripe_code, stripe_message
 from plugins.stripe.events import REFUND_STATES
+from plugins.stripe.express import express_routes
 from plugins.stripe.reconcile import ATTEMPT_KEY, reconcile
-from plugins.stripe.routes import element_routes
+from plugins.stripe.routes import billing_details, element_routes
 from plugins.stripe.saved import Customers, pay_stored, saved_method
 from plugins.stripe.settings import StripeSettings
 from plugins.stripe.webhooks import parse_webhook
@@ -75,8 +76,8 @@ class StripeProvider(PaymentProvider[StripeSettings]):
     capabilities: ClassVar[Capabilities] = Capabilities(
         methods=frozenset(METHODS), partial_capture=True, multiple_capture=False, refund=True,
         partial_refund=True, multiple_refund=True, cancel=True, webhooks=True, async_modifications=True,
-        stored_payment_methods=True)
-    host_api: ClassVar[str] = ">=1.2,<2"
+        stored_payment_methods=True, payment_by_get=True)
+    host_api: ClassVar[str] = ">=1.3,<2"
 
     def __init__(self, settings: StripeSettings, context: ProviderContext) -> None:
         super().__init__(settings, context)
@@ -134,10 +135,12 @@ class StripeProvider(PaymentProvider[StripeSettings]):
         return "payment" if "payment" in enabled else min(enabled, default="payment")
 
     def payment_components(self, methods: frozenset[str]) -> Mapping[str, list[dict[str, Any]]]:
+        """The official shape: the Payment Element is the embedded drop-in (no components); Express Checkout
+        is CK's express ``dropin`` (docs/plugins/stripe.md, "Payment components")."""
         return {
             "dropins": [{"type": "embedded"}] if "payment" in methods else [],
-            "components": [{"type": "payment"}] if "payment" in methods else [],
-            "express": [{"type": "expressCheckout"}] if "expressCheckout" in methods else [],
+            "components": [],
+            "express": [{"type": "dropin"}] if "expressCheckout" in methods else [],
         }
 
     async def public_config(self, session: SessionInfo) -> Mapping[str, Any]:
@@ -145,7 +148,8 @@ class StripeProvider(PaymentProvider[StripeSettings]):
         return {"clientKey": key, "environment": self.config.publishable_mode, "publishableKey": key}
 
     def routes(self) -> Sequence[Route]:
-        return (*element_routes(self.config, self.context), confirm_route(self._retrieve, self._saved))
+        return (*element_routes(self.config, self.context), *express_routes(self.config, self.context),
+                confirm_route(self._retrieve, self._saved))
 
     def enabler(self) -> EnablerAssets:
         """The Payment Element / Express Checkout enabler (``enabler/stripe.js``; Stripe.js from Stripe)."""
@@ -196,11 +200,14 @@ class StripeProvider(PaymentProvider[StripeSettings]):
             fail(self.log, exc, "create", request.payment.id)
         self._note_replay(pi, "create", pi.id)
         return_url = request.session.merchant_return_url or self.config.merchant_return_url
+        response: dict[str, Any] = {"clientSecret": pi.client_secret, "sClientSecret": pi.client_secret,
+                                    "merchantReturnUrl": return_url, "cartId": request.session.cart_id}
+        if self.config.collect_billing_address != "auto":
+            response["billingAddress"] = billing_details(request)
         return PaymentResult(
             psp_reference=pi.id,
             transactions=(TransactionResult(TxType.AUTHORIZATION, TxState.INITIAL, interaction_id=pi.id),),
-            response={"clientSecret": pi.client_secret, "sClientSecret": pi.client_secret,
-                      "merchantReturnUrl": return_url, "cartId": request.session.cart_id},
+            response=response,
         )
 
     def _intent_params(self, request: CreatePaymentRequest) -> dict[str, Any]:

@@ -28,10 +28,13 @@ from host import ProviderSettings
 
 #: The Stripe API version every request is pinned to (the official connector's default).
 DEFAULT_API_VERSION = "2025-12-15.clover"
+#: The official connector's default ``STRIPE_LAYOUT``.
+DEFAULT_LAYOUT = '{"type":"tabs","defaultCollapsed":false}'
 
 _SECRET_KEY = re.compile(r"^(sk|rk)_(test|live)_\S+$")
 _PUBLISHABLE_KEY = re.compile(r"^pk_(test|live)_\S+$")
 _DESCRIPTOR_FORBIDDEN = re.compile(r"[<>\\'\"*]")
+_ORIGIN = re.compile(r"^https?://[^/\s]+/?$")
 
 
 class StripeSettings(ProviderSettings):
@@ -55,6 +58,14 @@ class StripeSettings(ProviderSettings):
     request_timeout: float = Field(30.0, gt=0, description="seconds per Stripe HTTP request")
     project_key: str | None = Field(None, description="commercetools project key, copied to PI metadata")
     merchant_return_url: str | None = Field(None, description="fallback when the session names none")
+    # the official enabler's element options (config-element) and its routes (routes.py)
+    layout: str = Field(DEFAULT_LAYOUT, description="Payment Element layout (JSON text), as STRIPE_LAYOUT")
+    collect_billing_address: Literal["auto", "never", "if_required"] = Field(
+        "auto", description="as STRIPE_COLLECT_BILLING_ADDRESS; not auto: /payments answers billingAddress")
+    apple_pay_well_known: str | None = Field(None, min_length=1, description="body of GET /applePayConfig "
+                                             "(Apple's domain association file), as STRIPE_APPLE_PAY_WELL_KNOWN")
+    allowed_origins: list[str] = Field(default_factory=list, description="origins POST /express-config "
+                                       "answers (CK's ALLOWED_ORIGINS); empty: every origin is refused")
 
     @field_validator("secret_key")
     @classmethod
@@ -78,7 +89,7 @@ class StripeSettings(ProviderSettings):
             raise ValueError("must be the endpoint's signing secret (whsec_...), not its id")
         return value
 
-    @field_validator("appearance_payment", "appearance_express_checkout")
+    @field_validator("appearance_payment", "appearance_express_checkout", "layout")
     @classmethod
     def _json_text(cls, value: str | None) -> str | None:
         if value is not None:
@@ -87,6 +98,14 @@ class StripeSettings(ProviderSettings):
             except ValueError as exc:
                 raise ValueError(f"must be JSON text: {exc}") from None
         return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not _ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], no path)")
+        return [o.rstrip("/") for o in value]
 
     @field_validator("statement_descriptor")
     @classmethod

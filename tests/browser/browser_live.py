@@ -55,7 +55,7 @@ instances:
   stripe-eu:
     plugin: stripe
     paymentInterface: stripe-eu
-    methods: [payment]
+    methods: [payment, expressCheckout]
     captureMethod: manual
     settings: {{secretKey: {STRIPE_SECRET}, publishableKey: pk_test_browserPUBLIC, webhookSecret: whsec_browser,
                apiBase: "{localstripe}", maxNetworkRetries: 0}}

@@ -78,7 +78,7 @@ async def test_unknown_route_and_method_are_enveloped(host: HostClient) -> None:
     resp = await host.client.get("/nope")
     assert resp.status == 404
     assert (await resp.json())["errors"][0]["code"] == "ResourceNotFound"
-    resp = await host.client.get("/payments")
+    resp = await host.client.delete("/payments")
     assert resp.status == 405
     assert (await resp.json())["statusCode"] == 405
 

@@ -51,8 +51,9 @@ async def test_status_is_partially_available_when_one_psp_is_slow_never_a_hang(h
 async def test_payment_components_union_and_filter(host: HostClient) -> None:
     body = await (await host.client.get("/operations/payment-components", headers=_jwt(host))).json()
     types = {c["type"] for c in body["components"]}
-    assert {"card", "invoice", "giftcard", "payment"} <= types and "purchaseorder" not in types
-    assert body["express"] == [{"type": "expressCheckout"}]
+    assert {"card", "invoice", "giftcard"} <= types and "purchaseorder" not in types
+    # Stripe answers the official shape: the Payment Element is the embedded drop-in, Express CK's "dropin"
+    assert body["dropins"] == [{"type": "embedded"}] and body["express"] == [{"type": "dropin"}]
     assert [c["type"] for c in body["components"]].count("card") == 1
     filtered = await (await host.client.get("/operations/payment-components?paymentInterface=mock",
                                             headers=_jwt(host))).json()

@@ -58,13 +58,15 @@ async def test_public_config_gives_only_the_publishable_key(make_provider, build
     assert build.SECRET_KEY not in json.dumps(config)
 
 
-async def test_payment_components_list_the_enabled_components(make_provider):
+async def test_payment_components_answer_the_official_shapes(make_provider):
     provider = await make_provider()
+    # the official connector (CA) without Express; the Checkout-only one (CK) with it
+    assert provider.payment_components(frozenset({"payment"})) == {
+        "dropins": [{"type": "embedded"}], "components": [], "express": []}
     assert provider.payment_components(frozenset({"payment", "expressCheckout"})) == {
-        "dropins": [{"type": "embedded"}], "components": [{"type": "payment"}],
-        "express": [{"type": "expressCheckout"}]}
+        "dropins": [{"type": "embedded"}], "components": [], "express": [{"type": "dropin"}]}
     assert provider.payment_components(frozenset({"expressCheckout"})) == {
-        "dropins": [], "components": [], "express": [{"type": "expressCheckout"}]}
+        "dropins": [], "components": [], "express": [{"type": "dropin"}]}
 
 
 async def test_payment_method_of_a_body(make_provider):
@@ -143,12 +145,33 @@ async def test_without_a_configured_appearance_the_key_is_left_out(make_provider
     assert "appearance" not in answer and answer["webElements"] == "paymentElement"
 
 
-@pytest.mark.parametrize(("methods", "component"), [
-    (frozenset({"payment", "expressCheckout"}), "applePay"),
-    (frozenset({"payment"}), "expressCheckout"),
+@pytest.mark.parametrize("component", ["undefined", "applePay", "expressCheckout", "x"])
+async def test_any_other_segment_gets_the_express_appearance_as_the_official_one_answers(make_provider, component):
+    # the stock enabler asks for /config-element/undefined when it was given no element type
+    provider = await make_provider(methods=frozenset({"payment"}), appearancePayment=APPEARANCE,
+                                   appearanceExpressCheckout='{"theme":"flat"}')
+    answer = await call_route(provider, "/config-element/", component)
+    assert answer["appearance"] == '{"theme":"flat"}' and answer["webElements"] == component
+    assert answer["cartInfo"] == {"amount": 4200, "currency": "EUR"}
+
+
+async def test_layout_and_billing_address_collection_are_settings(make_provider):
+    default = await call_route(await make_provider(), "/config-element/", "payment")
+    assert (default["layout"], default["collectBillingAddress"]) == (
+        '{"type":"tabs","defaultCollapsed":false}', "auto")
+    layout = '{"type":"accordion","defaultCollapsed":true}'
+    answer = await call_route(await make_provider(layout=layout, collectBillingAddress="never"),
+                              "/config-element/", "payment")
+    assert (answer["layout"], answer["collectBillingAddress"]) == (layout, "never")
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"layout": "{type: tabs}"}, "layout"),
+    ({"collectBillingAddress": "always"}, "collectBillingAddress"),
+    ({"allowedOrigins": ["https://shop.example/checkout"]}, "allowedOrigins"),
+    ({"applePayWellKnown": ""}, "applePayWellKnown"),
 ])
-async def test_an_unknown_or_disabled_component_is_a_400(make_provider, methods, component):
-    provider = await make_provider(methods=methods)
-    with pytest.raises(InvalidFieldError) as bad:
-        await call_route(provider, "/config-element/", component)
-    assert bad.value.status == 400 and bad.value.fields["field"] == "paymentComponent"
+def test_bad_enabler_settings_name_the_key(build, overrides, field):
+    with pytest.raises(ValidationError) as bad:
+        build.settings(**overrides)
+    assert str(bad.value.errors()[0]["loc"][0]) == field
