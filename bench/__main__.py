@@ -49,6 +49,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-scaling", action="store_true", help="skip the 1/10/100 instances runs")
     parser.add_argument("--workers", default="1,2",
                         help="worker counts to compare on POST /payments (`serve --workers N`); '' skips it")
+    parser.add_argument("--concurrency", default="10,50",
+                        help="connection counts at which POST /payments' CPU per request is compared; '' skips it")
+    parser.add_argument("--before", type=Path, default=RESULTS / "before.json",
+                        help="an earlier run's JSON, shown beside this one (default bench/results/before.json)")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto",
                         help="auto: wrk when installed, else the Python generator (bench.loadgen)")
     parser.add_argument("--profile", action="store_true", help="also sample the host with py-spy")
@@ -63,6 +67,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0)
     args.scenarios = [BY_NAME[name] for name in args.scenarios.split(",") if name]
     args.workers = [int(n) for n in args.workers.split(",") if n]
+    args.concurrency = [int(n) for n in args.concurrency.split(",") if n]
     return args
 
 
@@ -130,7 +135,16 @@ def run(args: argparse.Namespace, env: Env, log: Callable[[str], None]) -> dict[
                                        for n in args.workers})
         one = counts.get(1) or counts[args.workers[0]]
         workers = [_summary(done, vs_1_runs=_paired(done, one, "rps")) for done in counts.values()]
-    return {"scenarios": scenarios, "scaling": scaling, "workers": workers}
+    concurrency: list[dict[str, Any]] = []
+    if args.concurrency:
+        log(f"connections {', '.join(map(str, args.concurrency))}: payments, host and baseline")
+        by_load: dict[Any, Callable[[], Measurement]] = {
+            (server, c): partial(measure, replace(env, connections=c), server, BY_NAME["payments"])
+            for c in args.concurrency for server in SERVERS}
+        runs = _rounds(args.repeat, by_load)
+        concurrency = [{"connections": c, **{server: _summary(runs[server, c]) for server in SERVERS}}
+                       for c in args.concurrency]
+    return {"scenarios": scenarios, "scaling": scaling, "workers": workers, "concurrency": concurrency}
 
 
 def run_profiles(args: argparse.Namespace, env: Env, raw_dir: Path) -> dict[str, Any]:
@@ -164,7 +178,10 @@ def _now() -> str:
 def write_docs(args: argparse.Namespace, report: dict[str, Any]) -> None:
     profile_path = RESULTS / "profile.json"
     saved = json.loads(profile_path.read_text(encoding="utf-8")) if profile_path.exists() else None
-    args.docs.write_text(render(report, saved, ROOT / "bench" / "analysis.md"), encoding="utf-8")
+    before = None
+    if args.before and args.before.exists() and args.before.resolve() != args.out.resolve():
+        before = json.loads(args.before.read_text(encoding="utf-8"))
+    args.docs.write_text(render(report, saved, ROOT / "bench" / "analysis.md", before), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

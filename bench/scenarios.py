@@ -99,7 +99,8 @@ def connector_yaml(upstream: str, port: int, instances: int, mode: str) -> str:
         "instances:",
     ]
     for i in range(instances):
-        lines.append(f"  i{i}: {{plugin: sandbox, paymentInterface: mock-{i}, settings: {{mode: {mode}, books: memory}}}}")
+        lines.append(f"  i{i}: {{plugin: sandbox, paymentInterface: mock-{i}, "
+                     f"settings: {{mode: {mode}, books: memory}}}}")
     return "\n".join(lines) + "\n"
 
 
