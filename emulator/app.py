@@ -18,7 +18,7 @@ import logging
 
 from aiohttp import web
 
-from . import carts, custom_objects, hooks, mc_jwt, oauth, payment_methods, payments, sessions
+from . import carts, custom_objects, customers, hooks, mc_jwt, oauth, payment_methods, payments, sessions, types
 from .config import EmulatorConfig
 from .core import Emulator
 from .errors import CtError, for_status
@@ -36,6 +36,8 @@ ROUTES: list[Route] = [
     *payments.ROUTES,
     *payment_methods.ROUTES,
     *custom_objects.ROUTES,
+    *customers.ROUTES,
+    *types.ROUTES,
 ]
 _HOOKS_PREFIX = "/_emulator/"
 _late_writes: set[asyncio.Task[web.StreamResponse]] = set()   # held requests, whether or not the client waits

@@ -94,8 +94,6 @@ class RunningJudge(KeyHolder):
                     tax_included_in_price: bool = False, customer_id: str | None = None,
                     anonymous_id: str | None = None) -> dict[str, Any]:
         """A cart made by ct-mock's cart API from custom line items; ``tax_rate`` makes it externally taxed."""
-        if customer_id is not None:
-            raise JudgeError("carts of a customer need a Customer in ct-mock; the judge does not create one")
         items: list[dict[str, Any]] = []
         for i, line in enumerate(lines):
             item: dict[str, Any] = {"name": {"en": line["name"]}, "quantity": line["quantity"], "slug": f"line-{i}",
@@ -108,6 +106,8 @@ class RunningJudge(KeyHolder):
                                  "taxMode": "Disabled" if tax_rate is None else "External"}
         if anonymous_id is not None:
             draft["anonymousId"] = anonymous_id
+        if customer_id is not None:      # a Customer made first with ``create_customer``
+            draft["customerId"] = customer_id
         cart: dict[str, Any] = self._api("POST", f"/{self.project_key}/carts", draft)
         return cart
 
@@ -147,6 +147,21 @@ class RunningJudge(KeyHolder):
 
     def get_payment(self, payment_id: str) -> dict[str, Any] | None:
         return self._get(f"/{self.project_key}/payments/{quote(payment_id)}")
+
+    def create_customer(self, email: str, **fields: Any) -> dict[str, Any]:
+        answer = self._api("POST", f"/{self.project_key}/customers", {"email": email, **fields})
+        customer: dict[str, Any] = answer["customer"]
+        return customer
+
+    def get_customer(self, customer_id: str) -> dict[str, Any] | None:
+        return self._get(f"/{self.project_key}/customers/{quote(customer_id)}")
+
+    def create_type(self, draft: dict[str, Any]) -> dict[str, Any]:
+        created: dict[str, Any] = self._api("POST", f"/{self.project_key}/types", draft)
+        return created
+
+    def get_type(self, key: str) -> dict[str, Any] | None:
+        return self._get(f"/{self.project_key}/types/key={quote(key)}")
 
     def payments(self) -> list[dict[str, Any]]:
         """All Payments, oldest first."""
