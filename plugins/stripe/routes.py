@@ -51,8 +51,9 @@ def element_routes(settings: StripeSettings, context: ProviderContext) -> tuple[
             "paymentMode": "payment",
             "layout": DEFAULT_LAYOUT,
             "collectBillingAddress": "auto",
-            "paymentMethodTypes": list(settings.payment_method_types),
         }
+        if settings.payment_method_types:      # the allow list; without one, automatic payment methods
+            body["paymentMethodTypes"] = list(settings.payment_method_types)
         if appearance is not None:
             body["appearance"] = appearance
         return web.json_response(body)

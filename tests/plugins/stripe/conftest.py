@@ -92,8 +92,10 @@ class Build:
 
     @staticmethod
     def settings(**overrides: Any) -> StripeSettings:
+        """Settings with ``paymentMethodTypes: [card]``: localstripe refuses ``automatic_payment_methods``, the
+        default without an allow list (``paymentMethodTypes=None`` gives the default back)."""
         values: dict[str, Any] = {"secretKey": SECRET_KEY, "publishableKey": PUBLISHABLE_KEY,
-                                  "webhookSecret": WEBHOOK_SECRET, **overrides}
+                                  "webhookSecret": WEBHOOK_SECRET, "paymentMethodTypes": ["card"], **overrides}
         return StripeSettings.model_validate(values)
 
     @staticmethod
@@ -122,7 +124,8 @@ class Build:
         """connector.yaml's ``stripe-eu`` instance on localstripe, with these settings."""
         return (f"stripe-eu:\n  plugin: stripe\n  paymentInterface: stripe-eu\n"
                 f"  settings: {{secretKey: {SECRET_KEY}, publishableKey: {PUBLISHABLE_KEY},\n"
-                f"             webhookSecret: {WEBHOOK_SECRET}, apiBase: \"{localstripe}\"}}\n")
+                f"             webhookSecret: {WEBHOOK_SECRET}, apiBase: \"{localstripe}\",\n"
+                f"             paymentMethodTypes: [card]}}\n")
 
     @staticmethod
     def sign(body: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
