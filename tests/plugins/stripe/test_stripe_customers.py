@@ -17,6 +17,7 @@ import stripe
 from aioresponses import aioresponses
 from yarl import URL
 
+from host.keys import CT
 from host.testing import Commercetools, HostClient
 from plugins.stripe.customers import STRIPE_CUSTOMER_FIELD
 
@@ -251,3 +252,44 @@ async def test_the_element_gets_no_type_list_without_an_allow_list(connector_hos
     resp = await host.client.get("/config-element/payment", headers={"X-Session-Id": host.session("stripe-eu")})
     assert resp.status == 200, await resp.text()
     assert "paymentMethodTypes" not in await resp.json()
+
+
+async def test_the_element_is_told_the_configured_future_usage(connector_host: Any, build: Any) -> None:
+    """Stripe.js refuses to confirm when the Elements' ``setupFutureUsage`` differs from the PaymentIntent's."""
+    yaml = (f"stripe-eu:\n  plugin: stripe\n  paymentInterface: stripe-eu\n"
+            f"  settings: {{secretKey: {build.SECRET_KEY}, publishableKey: {build.PUBLISHABLE_KEY},\n"
+            f"             webhookSecret: {build.WEBHOOK_SECRET}, apiBase: \"http://127.0.0.1:9\",\n"
+            f"             savedPaymentMethodsConfig: {{payment_method_save_usage: on_session}}}}\n")
+    host: HostClient = await connector_host(yaml)
+    resp = await host.client.get("/config-element/payment", headers={"X-Session-Id": host.session("stripe-eu")})
+    assert (await resp.json())["setupFutureUsage"] == "on_session"
+
+
+async def test_stored_methods_of_a_linked_customer_are_listed_charged_and_deleted(
+        connector_host: Any, build: Any, localstripe: str, browser: stripe.StripeClient) -> None:
+    """The contract's stored-method routes with the Stripe Customer on the custom field (the emulator: ct-mock has
+    no Payment Methods)."""
+    host: HostClient = await connector_host(_yaml(build, localstripe))
+    shopper = host.ct.create_customer("mary@example.com")
+    stripe_id = await host.provider("stripe-eu").customers.of(shopper["id"])      # type: ignore[attr-defined]
+    pm = await browser.v1.payment_methods.create_async({"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
+    await browser.v1.payment_methods.attach_async(pm.id, {"customer": stripe_id})
+    created = await host.app[CT].create_payment_method({
+        "customer": {"typeId": "customer", "id": shopper["id"]}, "paymentInterface": "stripe-eu", "method": "card",
+        "default": False, "paymentMethodStatus": "Active", "token": {"value": pm.id}})
+    session = host.session("stripe-eu", cart=host.cart(1500, customer_id=shopper["id"]))
+
+    listed = await host.client.get("/stored-payment-methods", headers={"X-Session-Id": session})
+    assert created["id"] in await listed.text()
+    cart = host.cart(2500, customer_id=shopper["id"])
+    charged = await host.client.post("/operations/transactions", json={
+        "cartId": cart["id"], "paymentMethodId": created["id"], "type": "Recurring"}, headers={
+        "Authorization": f"Bearer {host.oauth_token(['manage_checkout_transactions:test-project'])}"})
+    assert charged.status == 201 and (await charged.json())["transactionStatus"]["state"] == "Completed"
+    [pi] = (await browser.v1.payment_intents.list_async()).data
+    assert (pi.customer, pi.payment_method, pi.metadata["ct_customer_id"]) == (stripe_id, pm.id, shopper["id"])
+
+    deleted = await host.client.delete(f"/stored-payment-methods/{created['id']}", headers={"X-Session-Id": session})
+    assert deleted.status == 200
+    assert (await browser.v1.payment_methods.retrieve_async(pm.id)).customer is None
