@@ -56,8 +56,9 @@ class StripeCustomers:
         self.client, self.context, self.log = client, context, log
 
     async def known(self, ct_customer_id: str, view: CustomerView | None = None) -> str | None:
-        """The valid Stripe Customer on record for this customer, or None (nothing is created)."""
-        found, _ = await self._resolve(ct_customer_id, view, None)
+        """The valid Stripe Customer on the custom field, or None: nothing is created, and the store of older
+        versions is not read (it costs a commercetools call on every payment; ``of`` moves it)."""
+        found, _ = await self._resolve(ct_customer_id, view, None, legacy=False)
         return found
 
     async def of(self, ct_customer_id: str, view: CustomerView | None = None, requested: str | None = None) -> str:
@@ -83,14 +84,14 @@ class StripeCustomers:
         self.log.info("Stripe customer %s created for a commercetools customer", created.id)
         return str(created.id)
 
-    async def _resolve(self, ct_customer_id: str, view: CustomerView | None,
-                       requested: str | None) -> tuple[str | None, str | None]:
+    async def _resolve(self, ct_customer_id: str, view: CustomerView | None, requested: str | None, *,
+                       legacy: bool = True) -> tuple[str | None, str | None]:
         """(the first valid candidate, else None; the last invalid one, for the creation key)."""
         if view is None:
             view = await self.context.customers.get(ct_customer_id)
         on_field = view.fields.get(STRIPE_CUSTOMER_FIELD.name) if view is not None else None
         candidates: list[object] = [requested, on_field]
-        if on_field is None:                 # plugin versions before the custom field kept it in the store
+        if on_field is None and legacy:      # plugin versions before the custom field kept it in the store
             stored = await self.context.store.get(_store_key(ct_customer_id))
             candidates.append(stored.value.get("id") if stored is not None and isinstance(stored.value, dict)
                               else None)
@@ -99,7 +100,7 @@ class StripeCustomers:
             if not isinstance(candidate, str) or not _CUSTOMER_ID.match(candidate):
                 continue
             if await self._valid(candidate, ct_customer_id):
-                if candidate != on_field:
+                if candidate != on_field and (view is not None or candidate == requested):   # else: kept already
                     await self._record(ct_customer_id, view, candidate)
                 return candidate, failed
             failed = candidate

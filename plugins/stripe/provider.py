@@ -121,7 +121,7 @@ class StripeProvider(PaymentProvider[StripeSettings]):
 
     @property
     def customers(self) -> StripeCustomers:
-        """The Stripe Customers of commercetools customers (``saved.py``)."""
+        """The Stripe Customers of commercetools customers (``customers.py``)."""
         if self._known_customers is None:
             raise RuntimeError("StripeProvider.startup() has not run")
         return self._known_customers

@@ -293,3 +293,33 @@ async def test_stored_methods_of_a_linked_customer_are_listed_charged_and_delete
     deleted = await host.client.delete(f"/stored-payment-methods/{created['id']}", headers={"X-Session-Id": session})
     assert deleted.status == 200
     assert (await browser.v1.payment_methods.retrieve_async(pm.id)).customer is None
+
+
+async def test_commercetools_calls_of_a_customer_session_and_a_linked_customers_payment(
+        connector_host: Any, build: Any, localstripe: str, browser: stripe.StripeClient) -> None:
+    """Counted against the emulator: linking costs its writes once; afterwards a customer session reads the
+    session, the cart and the customer, and a payment reads the customer once more than a guest's."""
+    host: HostClient = await connector_host(_yaml(build, localstripe))
+    shopper = host.ct.create_customer("lin@example.com")
+    await host.provider("stripe-eu").customers.of(shopper["id"])               # type: ignore[attr-defined]
+    session = host.session("stripe-eu", cart=host.cart(1500, customer_id=shopper["id"]))
+    guest = host.session("stripe-eu", cart=host.cart(1500))
+    passthrough = [str(host.client.make_url("/")), f"{host.ct.url}/", f"{localstripe}/v1/customers",
+                   f"{localstripe}/v1/payment_intents"]
+    with aioresponses(passthrough=passthrough) as mocked:
+        mocked.post(f"{localstripe}/v1/ephemeral_keys", payload={"id": "ephkey_1", "object": "ephemeral_key",
+                                                                 "secret": "ek_test_1"})
+        mocked.post(f"{localstripe}/v1/customer_sessions", payload={"object": "customer_session",
+                                                                    "client_secret": "cuss_secret_1"})
+        host.emulator.reset_stats()
+        assert (await host.client.get("/customer/session", headers={"X-Session-Id": session})).status == 200
+        assert host.emulator.stats() == {"GET /{projectKey}/sessions/{id}": 1, "GET /{projectKey}/carts/{id}": 1,
+                                         "GET /{projectKey}/customers/{id}": 1}
+    body = {"paymentMethod": {"type": "payment", "id": "pm_card_visa"}}
+    host.emulator.reset_stats()
+    assert (await host.pay(guest, body)).status == 200
+    guest_calls = host.emulator.calls()
+    host.emulator.reset_stats()
+    assert (await host.pay(session, body)).status == 200
+    assert host.emulator.calls() == guest_calls + 1
+    assert host.emulator.stats()["GET /{projectKey}/customers/{id}"] == 1
