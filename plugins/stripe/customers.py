@@ -55,6 +55,18 @@ class StripeCustomers:
     def __init__(self, client: stripe.StripeClient, context: ProviderContext, log: logging.Logger) -> None:
         self.client, self.context, self.log = client, context, log
 
+    async def read(self, ct_customer_id: str) -> CustomerView | None:
+        """The commercetools customer; None when it cannot be read: none with this id, or commercetools refuses
+        (an API client without ``manage_customers``): then the store keeps the Stripe id, payments go on."""
+        try:
+            return await self.context.customers.get(ct_customer_id)
+        except ApiError as exc:
+            if exc.status >= 500:
+                raise
+            self.log.warning("commercetools customer not readable (%s %s): the Stripe customer id is kept in the "
+                             "instance's store", exc.status, exc.code)
+            return None
+
     async def known(self, ct_customer_id: str, view: CustomerView | None = None) -> str | None:
         """The valid Stripe Customer on the custom field, or None: nothing is created, and the store of older
         versions is not read (it costs a commercetools call on every payment; ``of`` moves it)."""
@@ -63,7 +75,7 @@ class StripeCustomers:
 
     async def of(self, ct_customer_id: str, view: CustomerView | None = None, requested: str | None = None) -> str:
         """The Stripe Customer of this customer, created and recorded when there is no valid one."""
-        view = view if view is not None else await self.context.customers.get(ct_customer_id)
+        view = view if view is not None else await self.read(ct_customer_id)
         found, failed = await self._resolve(ct_customer_id, view, requested)
         if found is not None:
             return found
@@ -88,7 +100,7 @@ class StripeCustomers:
                        legacy: bool = True) -> tuple[str | None, str | None]:
         """(the first valid candidate, else None; the last invalid one, for the creation key)."""
         if view is None:
-            view = await self.context.customers.get(ct_customer_id)
+            view = await self.read(ct_customer_id)
         on_field = view.fields.get(STRIPE_CUSTOMER_FIELD.name) if view is not None else None
         candidates: list[object] = [requested, on_field]
         if on_field is None and legacy:      # plugin versions before the custom field kept it in the store
@@ -144,7 +156,7 @@ def customer_session_route(settings: StripeSettings, started: Callable[[], Strip
         customers = started()
         client = customers.client
         ct_customer_id = await ctx.customer_id()
-        view = await customers.context.customers.get(ct_customer_id) if ct_customer_id else None
+        view = await customers.read(ct_customer_id) if ct_customer_id else None
         if ct_customer_id is None or view is None:
             return web.Response(status=204)
         requested = ctx.request.query.get("stripeCustomerId")

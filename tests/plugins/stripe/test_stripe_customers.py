@@ -323,3 +323,20 @@ async def test_commercetools_calls_of_a_customer_session_and_a_linked_customers_
     assert (await host.pay(session, body)).status == 200
     assert host.emulator.calls() == guest_calls + 1
     assert host.emulator.stats()["GET /{projectKey}/customers/{id}"] == 1
+
+
+async def test_without_the_customers_scope_payments_go_on_and_the_id_is_kept_in_the_store(
+        connector_host: Any, build: Any, localstripe: str, browser: stripe.StripeClient) -> None:
+    """An API client without ``manage_customers`` (commercetools answers 403): a shopper with an account still
+    pays, and a customer session still works, its Stripe Customer kept in the instance's store."""
+    host: HostClient = await connector_host(_yaml(build, localstripe))
+    shopper = host.ct.create_customer("noscope@example.com")
+    host.emulator.emulator.inject_faults(r"/customers/", statuses=[403])
+    session = host.session("stripe-eu", cart=host.cart(1500, customer_id=shopper["id"]))
+    paid = await host.pay(session, {"paymentMethod": {"type": "payment", "id": "pm_card_visa"}})
+    assert paid.status == 200, await paid.text()
+    provider: Any = host.provider("stripe-eu")
+    stripe_id = await provider.customers.of(shopper["id"])
+    assert (await provider.context.store.get(f"customer:{shopper['id']}")).value == {"id": stripe_id}
+    assert await provider.customers.of(shopper["id"]) == stripe_id
+    assert len((await browser.v1.customers.list_async()).data) == 1
