@@ -21,15 +21,11 @@ def customer_view(data: dict[str, Any], type_key: str | None = None) -> Customer
 
 
 class CommercetoolsCustomers(Customers):
-    """Customers read and written through the host's commercetools client.
-
-    The ids of Types known to exist are remembered per process, as a cache: a Type is only ever looked up
-    (and created when missing) again after a write that names it fails.
-    """
+    """Customers read and written through the host's commercetools client. Nothing is remembered between calls
+    (a field is set once per customer, so the Type is looked up each time rather than cached)."""
 
     def __init__(self, client: CommercetoolsClient) -> None:
         self._client = client
-        self._types: dict[str, dict[str, Any]] = {}
 
     async def get(self, customer_id: str) -> CustomerView | None:
         if not valid_id(customer_id):
@@ -40,14 +36,6 @@ class CommercetoolsCustomers(Customers):
             return None
 
     async def set_field(self, customer_id: str, custom: CustomField, value: str) -> CustomerView:
-        try:
-            return await self._set_field(customer_id, custom, value)
-        except UpstreamError as exc:
-            if exc.code != "ReferencedResourceNotFound" or self._types.pop(custom.type_key, None) is None:
-                raise
-            return await self._set_field(customer_id, custom, value)   # the remembered Type was deleted
-
-    async def _set_field(self, customer_id: str, custom: CustomField, value: str) -> CustomerView:
         ours = await self._type(custom)
 
         async def attempt(n: int) -> CustomerView:
@@ -77,9 +65,6 @@ class CommercetoolsCustomers(Customers):
 
     async def _type(self, custom: CustomField) -> dict[str, Any]:
         """The Type ``custom.type_key``, created when missing (a replica that created it first wins)."""
-        known = self._types.get(custom.type_key)
-        if known is not None:
-            return known
         found = await self._client.get_type(key=custom.type_key)
         if found is None:
             label = {"en": custom.label or custom.name}
@@ -97,5 +82,4 @@ class CommercetoolsCustomers(Customers):
                     raise
         if not any(d.get("name") == custom.name for d in found.get("fieldDefinitions") or []):
             raise InvalidOperationError(f"The commercetools Type {custom.type_key} has no field {custom.name}.")
-        self._types[custom.type_key] = found
         return found
