@@ -1,8 +1,8 @@
 """A local stand-in for the commercetools services the connector host calls.
 
-OAuth (token + introspection), Sessions, Carts, Payments, Payment Methods, Custom Objects and a Merchant
-Center JWKS, served by one aiohttp app over real HTTP with the shapes, status codes and error bodies
-of the commercetools HTTP API. It never imports ``host/``.
+OAuth (token + introspection), Sessions, Carts, Payments, Payment Methods, Custom Objects, Customers,
+Types and a Merchant Center JWKS, served by one aiohttp app over real HTTP with the shapes, status codes
+and error bodies of the commercetools HTTP API. It never imports ``host/``.
 
     app = create_emulator_app(EmulatorConfig())
     emulator = app[EMULATOR_KEY]

@@ -18,7 +18,19 @@ import logging
 
 from aiohttp import web
 
-from . import carts, custom_objects, hooks, mc_jwt, oauth, payment_methods, payments, sessions, shipping
+from . import (
+    carts,
+    custom_objects,
+    customers,
+    hooks,
+    mc_jwt,
+    oauth,
+    payment_methods,
+    payments,
+    sessions,
+    shipping,
+    types,
+)
 from .config import EmulatorConfig
 from .core import Emulator
 from .errors import CtError, for_status
@@ -37,6 +49,8 @@ ROUTES: list[Route] = [
     *payment_methods.ROUTES,
     *custom_objects.ROUTES,
     *shipping.ROUTES,
+    *customers.ROUTES,
+    *types.ROUTES,
 ]
 _HOOKS_PREFIX = "/_emulator/"
 _late_writes: set[asyncio.Task[web.StreamResponse]] = set()   # held requests, whether or not the client waits

@@ -13,13 +13,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import carts, oauth, sessions, shipping
+from . import carts, customers, oauth, sessions, shipping, types
 from .clock import iso
 from .config import EmulatorConfig
 from .errors import OAuthError
 from .faults import Faults, Rule
 from .fields import JsonObject
-from .store import CARTS, CUSTOM_OBJECTS, DATA_KINDS, PAYMENT_METHODS, PAYMENTS, ZONES, Store
+from .store import CARTS, CUSTOM_OBJECTS, CUSTOMERS, DATA_KINDS, PAYMENT_METHODS, PAYMENTS, ZONES, Store
 
 
 class Emulator:
@@ -113,6 +113,22 @@ class Emulator:
         """Copies of all payment methods, oldest first."""
         return copy.deepcopy(self.store.all(PAYMENT_METHODS))
 
+    def create_customer(self, email: str, **fields: Any) -> JsonObject:
+        """Create a customer as ``POST /customers`` would (``firstName=``, ``custom=`` ...); the Customer."""
+        return copy.deepcopy(customers.create_customer(self, {"email": email, **fields}))
+
+    def get_customer(self, customer_id: str) -> JsonObject | None:
+        """A copy of the stored customer, or None."""
+        return copy.deepcopy(self.store.get(CUSTOMERS, customer_id))
+
+    def create_type(self, draft: JsonObject) -> JsonObject:
+        """Create a Type as ``POST /types`` would."""
+        return copy.deepcopy(types.create_type(self, draft))
+
+    def get_type(self, key: str) -> JsonObject | None:
+        """A copy of the Type with this key, or None."""
+        return copy.deepcopy(types.find_type(self, key=key))
+
     def custom_object(self, container: str, key: str) -> JsonObject | None:
         """A copy of the custom object, or None."""
         return copy.deepcopy(self.store.get(CUSTOM_OBJECTS, f"{container}/{key}"))
@@ -120,7 +136,8 @@ class Emulator:
     # -- test hooks ------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Drop carts, sessions, payments, payment methods, stats, faults and their log.
+        """Drop every resource (carts, sessions, payments, payment methods, custom objects, customers,
+        types), the stats, the faults and their log.
 
         Clients and issued tokens are kept, so a host holding a cached token keeps working.
         """

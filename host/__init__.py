@@ -16,6 +16,7 @@ Everything else under ``host`` is private and may change without notice.
 from __future__ import annotations
 
 from host._version import HOST_API_VERSION, __version__
+from host.customers import Customers, CustomerView, CustomField, MemoryCustomers
 from host.enablers import EnablerAssets
 from host.errors import (
     ApiError,
@@ -87,6 +88,9 @@ __all__ = [
     "ConcurrentModificationError",
     "ConfigError",
     "CreatePaymentRequest",
+    "CustomField",
+    "CustomerView",
+    "Customers",
     "DisplayOptions",
     "EnablerAssets",
     "GiftCardError",
@@ -94,6 +98,7 @@ __all__ = [
     "GiftCardState",
     "InvalidFieldError",
     "InvalidOperationError",
+    "MemoryCustomers",
     "MemoryStore",
     "ModificationRequest",
     "ModificationResult",

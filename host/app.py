@@ -19,6 +19,7 @@ from host import demo, openapi
 from host import health as readiness
 from host.auth import JwtAuth, OAuth2Auth, SessionAuth
 from host.commercetools.client import CommercetoolsClient, CommercetoolsSettings, join_url
+from host.commercetools.customers import CommercetoolsCustomers
 from host.commercetools.store import CustomObjectStore, container_for
 from host.commercetools.wallet import Wallet
 from host.config import Deployment, ServerConfig
@@ -113,8 +114,10 @@ async def _commercetools_ctx(app: web.Application) -> AsyncIterator[None]:
         auth_url=auth_url, api_url=api_url, session_url=session_url, timeout=ct.timeout), app[HTTP],
         observer=CommercetoolsObserver())
     app[CT] = client
+    customers = CommercetoolsCustomers(client)
     for bound in app[ROUTER].by_id.values():
         bound.provider.context.store = CustomObjectStore(client, container_for(bound.id))
+        bound.provider.context.customers = customers
     app[SESSION_AUTH] = SessionAuth(client)
     app[OAUTH] = OAuth2Auth(client)
     app[JWT] = JwtAuth(app[HTTP], jwks_url, ct.jwtIssuer, ct.projectKey, timeout=ct.timeout)

@@ -22,6 +22,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import TypeVar
 
+from host.customers import Customers, MemoryCustomers
 from host.enablers import EnablerAssets
 from host.errors import NotSupportedError
 from host.models import (
@@ -90,11 +91,13 @@ class ProviderContext:
     it exists from ``startup()`` on (the host creates it once the event loop runs). ``store`` is a
     versioned key-value store for the provider's own state (``host.Store``): on a running host it is kept
     in commercetools, shared by every replica, from ``startup()`` on; until then (and in unit tests that
-    build a context themselves) a ``MemoryStore``."""
+    build a context themselves) a ``MemoryStore``. ``customers`` reads commercetools Customers and keeps a
+    value in a custom field on them (``host.Customers``, host API 1.3); in unit tests a ``MemoryCustomers``."""
 
     def __init__(self, *, instance_id: str, payment_interface: str, methods: frozenset[str],
                  capture_method: CaptureMethod, base_url: str, logger: logging.Logger,
-                 http: aiohttp.ClientSession | None = None, store: Store | None = None) -> None:
+                 http: aiohttp.ClientSession | None = None, store: Store | None = None,
+                 customers: Customers | None = None) -> None:
         self.instance_id = instance_id
         self.payment_interface = payment_interface
         self.methods = methods
@@ -103,6 +106,7 @@ class ProviderContext:
         self.logger = logger
         self._http = http
         self.store: Store = store if store is not None else MemoryStore()
+        self.customers: Customers = customers if customers is not None else MemoryCustomers()
 
     @property
     def http(self) -> aiohttp.ClientSession:
@@ -131,6 +135,9 @@ class RouteContext(Protocol):
 
     async def get_payment(self, payment_id: str) -> PaymentView:
         """A Payment of this instance; 404 for another instance's Payment."""
+
+    async def customer_id(self) -> str | None:
+        """The session cart's ``customerId``; None for a guest cart (host API 1.3); needs session auth."""
 
     async def record(self, event: PaymentEvent) -> PaymentView:
         """Record transactions with the consolidating update (idempotent)."""

@@ -304,6 +304,29 @@ class CommercetoolsClient:
         return await self.request("DELETE", f"payment-methods/{segment(method_id, 'payment method')}",
                                   params={"version": str(version)})
 
+    async def get_customer(self, customer_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = await self.request("GET", f"customers/{segment(customer_id, 'customer')}")
+        return found
+
+    async def update_customer(self, customer_id: str, version: int, actions: list[dict[str, Any]]) -> dict[str, Any]:
+        written: dict[str, Any] = await self.request(
+            "POST", f"customers/{segment(customer_id, 'customer')}",
+            json={"version": version, "actions": _nonempty(actions)})
+        return written
+
+    async def get_type(self, *, type_id: str | None = None, key: str | None = None) -> dict[str, Any] | None:
+        """A Type by id or key; None when there is none."""
+        path = f"types/{segment(type_id, 'type')}" if type_id is not None else f"types/key={segment(key or '', 'type')}"
+        try:
+            found: dict[str, Any] = await self.request("GET", path)
+        except ResourceNotFoundError:
+            return None
+        return found
+
+    async def create_type(self, draft: dict[str, Any]) -> dict[str, Any]:
+        created: dict[str, Any] = await self.request("POST", "types", json=draft)
+        return created
+
     async def get_custom_object(self, container: str, key: str) -> dict[str, Any] | None:
         try:
             found: dict[str, Any] = await self.request("GET", f"custom-objects/{quote(container)}/{quote(key)}")

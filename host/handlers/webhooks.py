@@ -55,6 +55,11 @@ class _RouteContext(CartAccess):
         cart = await self._ct.get_cart(self.session.cart_id)
         return await amount_to_pay(self._ct, cart, self.session.gift_card_planned_amount)
 
+    async def customer_id(self) -> str | None:
+        if self.session is None:
+            raise RuntimeError("customer_id() needs a route with auth='session'")
+        return (await self._ct.get_cart(self.session.cart_id)).customer_id
+
     async def get_payment(self, payment_id: str) -> PaymentView:
         payment = await self._ct.get_payment(payment_id)
         if payment.payment_interface != self.bound.payment_interface:

@@ -96,6 +96,15 @@ class Commercetools(Protocol):
 
     def payments(self) -> list[dict[str, Any]]: ...
 
+    def create_customer(self, email: str, **fields: Any) -> dict[str, Any]:
+        """A Customer made as ``POST /customers`` makes it (``firstName=``, ``custom=`` ...)."""
+
+    def get_customer(self, customer_id: str) -> dict[str, Any] | None: ...
+
+    def create_type(self, draft: dict[str, Any]) -> dict[str, Any]: ...
+
+    def get_type(self, key: str) -> dict[str, Any] | None: ...
+
     def mc_jwt(self, **kwargs: Any) -> str: ...
 
     def reset(self) -> None: ...
@@ -176,6 +185,18 @@ class RunningEmulator(KeyHolder):
 
     def payments(self) -> list[dict[str, Any]]:
         return self.emulator.payments()
+
+    def create_customer(self, email: str, **fields: Any) -> dict[str, Any]:
+        return self.emulator.create_customer(email, **fields)
+
+    def get_customer(self, customer_id: str) -> dict[str, Any] | None:
+        return self.emulator.get_customer(customer_id)
+
+    def create_type(self, draft: dict[str, Any]) -> dict[str, Any]:
+        return self.emulator.create_type(draft)
+
+    def get_type(self, key: str) -> dict[str, Any] | None:
+        return self.emulator.get_type(key)
 
     def reset(self) -> None:
         self.emulator.reset()

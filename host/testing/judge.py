@@ -95,8 +95,6 @@ class RunningJudge(KeyHolder):
                     anonymous_id: str | None = None, platform_tax: bool = False) -> dict[str, Any]:
         """A cart made by ct-mock's cart API from custom line items; ``tax_rate`` makes it externally taxed, or
         with ``platform_tax`` taxed by ct-mock from a tax category of that rate for DE (the cart's country)."""
-        if customer_id is not None:
-            raise JudgeError("carts of a customer need a Customer in ct-mock; the judge does not create one")
         category = None
         if platform_tax and tax_rate is not None:
             category = self._tax_category(tax_rate, "DE", tax_included_in_price)
@@ -116,6 +114,8 @@ class RunningJudge(KeyHolder):
             draft["country"] = "DE"
         if anonymous_id is not None:
             draft["anonymousId"] = anonymous_id
+        if customer_id is not None:      # a Customer made first with ``create_customer``
+            draft["customerId"] = customer_id
         cart: dict[str, Any] = self._api("POST", f"/{self.project_key}/carts", draft)
         return cart
 
@@ -183,6 +183,21 @@ class RunningJudge(KeyHolder):
 
     def get_payment(self, payment_id: str) -> dict[str, Any] | None:
         return self._get(f"/{self.project_key}/payments/{quote(payment_id)}")
+
+    def create_customer(self, email: str, **fields: Any) -> dict[str, Any]:
+        answer = self._api("POST", f"/{self.project_key}/customers", {"email": email, **fields})
+        customer: dict[str, Any] = answer["customer"]
+        return customer
+
+    def get_customer(self, customer_id: str) -> dict[str, Any] | None:
+        return self._get(f"/{self.project_key}/customers/{quote(customer_id)}")
+
+    def create_type(self, draft: dict[str, Any]) -> dict[str, Any]:
+        created: dict[str, Any] = self._api("POST", f"/{self.project_key}/types", draft)
+        return created
+
+    def get_type(self, key: str) -> dict[str, Any] | None:
+        return self._get(f"/{self.project_key}/types/key={quote(key)}")
 
     def payments(self) -> list[dict[str, Any]]:
         """All Payments, oldest first."""

@@ -47,15 +47,17 @@ from host import (
     TxType,
     WebhookRequest,
     WebhookResult,
+    __version__,
 )
 from plugins.stripe.body import parse_body, payment_method_type
 from plugins.stripe.confirm import confirm_route
+from plugins.stripe.customers import StripeCustomers, customer_session_route
 from plugins.stripe.errors import fail, redact, stripe_code, stripe_message
 from plugins.stripe.events import REFUND_STATES
 from plugins.stripe.express import express_routes
 from plugins.stripe.reconcile import ATTEMPT_KEY, reconcile
 from plugins.stripe.routes import billing_details, element_routes
-from plugins.stripe.saved import Customers, pay_stored, saved_method
+from plugins.stripe.saved import pay_stored, saved_method
 from plugins.stripe.settings import StripeSettings
 from plugins.stripe.webhooks import parse_webhook
 
@@ -65,6 +67,9 @@ if TYPE_CHECKING:
 
 METHODS = ("payment", "expressCheckout")
 STATUS_CHECK = "Stripe Status check"
+#: Stripe's ``appInfo`` (the official connector names itself and its partner id; we are no Stripe partner).
+APP_NAME = "connector-host"
+APP_URL = "https://pypi.org/project/connector-host/"
 #: From this API version on Stripe refuses ``payment_method_types`` on create and takes
 #: ``allowed_payment_method_types`` (2026-07-29.dahlia added it, 2026-09-30.endive removed the old one).
 _ALLOWED_TYPES_SINCE = "2026-07-29"
@@ -85,7 +90,7 @@ class StripeProvider(PaymentProvider[StripeSettings]):
         self.log = context.logger
         self._session: aiohttp.ClientSession | None = None
         self._client: stripe.StripeClient | None = None
-        self._known_customers: Customers | None = None
+        self._known_customers: StripeCustomers | None = None
 
     # -- life cycle ---------------------------------------------------------------------------------
 
@@ -100,7 +105,9 @@ class StripeProvider(PaymentProvider[StripeSettings]):
             http_client=stripe.AIOHTTPClient(session=self._session, timeout=timeout),
             base_addresses={"api": self.config.api_base} if self.config.api_base else None,
         )
-        self._known_customers = Customers(self._client, self.context, self.log)
+        self._known_customers = StripeCustomers(self._client, self.context, self.log)
+        # Stripe's app info is global in the Python SDK; every instance names the same application
+        stripe.set_app_info(APP_NAME, version=__version__, url=APP_URL)
 
     async def shutdown(self) -> None:
         if self._session is not None:
@@ -114,8 +121,8 @@ class StripeProvider(PaymentProvider[StripeSettings]):
         return self._client
 
     @property
-    def customers(self) -> Customers:
-        """The Stripe Customers of commercetools customers (``saved.py``)."""
+    def customers(self) -> StripeCustomers:
+        """The Stripe Customers of commercetools customers (``customers.py``)."""
         if self._known_customers is None:
             raise RuntimeError("StripeProvider.startup() has not run")
         return self._known_customers
@@ -149,7 +156,8 @@ class StripeProvider(PaymentProvider[StripeSettings]):
 
     def routes(self) -> Sequence[Route]:
         return (*element_routes(self.config, self.context), *express_routes(self.config, self.context),
-                confirm_route(self._retrieve, self._saved))
+                confirm_route(self._retrieve, self._saved),
+                customer_session_route(self.config, lambda: self.customers, self.log))
 
     def enabler(self) -> EnablerAssets:
         """The Payment Element / Express Checkout enabler (``enabler/stripe.js``; Stripe.js from Stripe)."""
@@ -191,7 +199,12 @@ class StripeProvider(PaymentProvider[StripeSettings]):
             # Stripe attaches the method to the Customer once the browser confirmed; the confirmation route or
             # the webhook then hands it to the host to store (``saved.py``)
             params["customer"] = await self.customers.of(request.customer_id)
-            params["setup_future_usage"] = "off_session"
+            params["setup_future_usage"] = self.config.setup_future_usage
+        elif request.customer_id:
+            # the shopper's Stripe Customer when there is one, so the Payment Element offers its saved methods
+            known = await self.customers.known(request.customer_id)
+            if known is not None:
+                params["customer"] = known
         options = self._options(request.idempotency_key)
         try:
             pi = await self.client.v1.payment_intents.create_async(
@@ -225,9 +238,12 @@ class StripeProvider(PaymentProvider[StripeSettings]):
             "amount": request.amount.cent_amount,
             "currency": request.amount.currency.lower(),
             "capture_method": "manual" if request.capture_method == CaptureMethod.MANUAL else "automatic",
-            types_param: list(self.config.payment_method_types),
             "metadata": metadata,
         }
+        if self.config.payment_method_types:
+            params[types_param] = list(self.config.payment_method_types)
+        else:
+            params["automatic_payment_methods"] = {"enabled": True}
         if self.config.statement_descriptor:
             params["statement_descriptor_suffix"] = self.config.statement_descriptor
         return params

@@ -46,9 +46,11 @@ def element_routes(settings: StripeSettings, context: ProviderContext) -> tuple[
             "paymentMode": "payment",
             "layout": settings.layout,
             "collectBillingAddress": settings.collect_billing_address,
-            "paymentMethodTypes": list(settings.payment_method_types),
         }
-        # setupFutureUsage: saved payment methods (saved.py) add it here
+        if settings.payment_method_types:      # the allow list; without one, automatic payment methods
+            body["paymentMethodTypes"] = list(settings.payment_method_types)
+        if settings.saved_payment_methods_config.get("payment_method_save_usage"):   # as the official one
+            body["setupFutureUsage"] = settings.setup_future_usage
         if appearance is not None:
             body["appearance"] = appearance
         return web.json_response(body)

@@ -1,13 +1,8 @@
-"""Stored payment methods at Stripe: the Stripe Customer of a commercetools customer, and what to store.
+"""Stored payment methods at Stripe: paying with one, and what to store.
 
 **The Customer.** A stored PaymentMethod (``pm_...``, the token commercetools keeps) is attached to a Stripe
-Customer, one per commercetools customer and instance, found or created when the shopper first asks to store
-a method (STRIPE.md §1.4): the id is kept in the instance's store (``context.store``, commercetools Custom
-Objects, shared by every replica) under ``customer:<ct customer id>``, and checked with Stripe before use
-(not deleted, ``metadata.ct_customer_id`` is this customer). Otherwise a new Customer is created with
-``metadata.ct_customer_id``, under an idempotency key derived from the instance, the customer and the
-store's version, so two replicas creating at once get the same Customer. Unlike the official connector it
-writes no custom field on the commercetools customer (no Type to create) and does not search Stripe.
+Customer, one per commercetools customer, found or created when the shopper first asks to store a method
+(``customers.py``).
 
 **Paying with a stored method** (``pay_stored``): the PaymentIntent is created with the method's Customer
 (read from the PaymentMethod itself) and confirmed at once, off-session for a recurring charge.
@@ -20,17 +15,16 @@ that succeeded has its PaymentMethod attached to the Customer by Stripe: ``saved
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import stripe
 
 from host import (
-    ConcurrentModificationError,
     CreatePaymentRequest,
     DisplayOptions,
     PaymentResult,
-    ProviderContext,
     ProviderError,
     SavedMethod,
     TransactionResult,
@@ -43,48 +37,9 @@ from plugins.stripe.events import intent_event, ref
 if TYPE_CHECKING:
     from stripe.params import PaymentIntentCreateParams
 
+_PM_ID = re.compile(r"^pm_[A-Za-z0-9_]{1,200}$")
 #: PaymentIntent statuses in which its PaymentMethod is attached and can be stored.
 _AUTHORIZED = frozenset({"succeeded", "requires_capture"})
-
-
-class Customers:
-    """Find or create the Stripe Customer of a commercetools customer (see the module docstring)."""
-
-    def __init__(self, client: stripe.StripeClient, context: ProviderContext, log: logging.Logger) -> None:
-        self.client, self.context, self.log = client, context, log
-
-    async def of(self, ct_customer_id: str) -> str:
-        key = f"customer:{ct_customer_id}"
-        known = await self.context.store.get(key)
-        if known is not None and await self._valid(str(known.value.get("id")), ct_customer_id):
-            return str(known.value["id"])
-        generation = known.version if known is not None else 0
-        idempotency_key = f"{self.context.instance_id}:customer:{ct_customer_id}:{generation}"
-        try:
-            created = await self.client.v1.customers.create_async(
-                {"metadata": {"ct_customer_id": ct_customer_id}}, {"idempotency_key": idempotency_key})
-        except stripe.StripeError as exc:
-            fail(self.log, exc, "customer creation", "a commercetools customer")
-        try:
-            await self.context.store.put(key, {"id": created.id}, generation)
-        except ConcurrentModificationError:          # another replica stored one meanwhile: take that one
-            again = await self.context.store.get(key)
-            if again is not None:
-                return str(again.value["id"])
-        self.log.info("Stripe customer %s created for a commercetools customer", created.id)
-        return str(created.id)
-
-    async def _valid(self, customer_id: str, ct_customer_id: str) -> bool:
-        try:
-            customer = (await self.client.v1.customers.retrieve_async(customer_id)).to_dict()
-        except stripe.InvalidRequestError as exc:
-            if exc.http_status == 404:
-                return False
-            fail(self.log, exc, "customer lookup", customer_id)
-        except stripe.StripeError as exc:
-            fail(self.log, exc, "customer lookup", customer_id)
-        metadata = customer.get("metadata") or {}
-        return not customer.get("deleted") and metadata.get("ct_customer_id") == ct_customer_id
 
 
 def display_of(payment_method: Mapping[str, Any]) -> DisplayOptions:
@@ -122,6 +77,9 @@ async def pay_stored(client: stripe.StripeClient, request: CreatePaymentRequest,
     Failure, as any refused payment."""
     assert request.stored_method is not None
     token = request.stored_method.token
+    if not _PM_ID.match(token):
+        raise ProviderError("The stored payment method is not a Stripe PaymentMethod (pm_...).",
+                            code="payment_method_invalid", status=400)
     try:
         pm = (await client.v1.payment_methods.retrieve_async(token)).to_dict()
     except stripe.StripeError as exc:
@@ -131,6 +89,8 @@ async def pay_stored(client: stripe.StripeClient, request: CreatePaymentRequest,
         raise ProviderError("The stored payment method is no longer attached to a Stripe customer.",
                             code="payment_method_detached", status=400)
     params = {**params, "customer": customer, "payment_method": token, "confirm": True}
+    if "automatic_payment_methods" in params:   # confirmed here, where no redirect can be followed
+        params["automatic_payment_methods"] = {"enabled": True, "allow_redirects": "never"}
     if request.recurring:
         params["off_session"] = True
     try:
@@ -148,7 +108,26 @@ async def pay_stored(client: stripe.StripeClient, request: CreatePaymentRequest,
     event = intent_event(data)
     if event is not None:
         return PaymentResult(psp_reference=pi.id, transactions=event.transactions, method=event.method)
+    if request.recurring and status != "processing":
+        return await _unfinished(client, request, pi.id, status, log)
     state = TxState.PENDING if status == "processing" else TxState.INITIAL
     response = {"clientSecret": pi.client_secret, "nextAction": status} if status == "requires_action" else {}
     return PaymentResult(psp_reference=pi.id, response=response, transactions=(
         TransactionResult(TxType.AUTHORIZATION, state, request.amount, pi.id),))
+
+
+async def _unfinished(client: stripe.StripeClient, request: CreatePaymentRequest, pi_id: str, status: str,
+                      log: logging.Logger) -> PaymentResult:
+    """A recurring charge Stripe did not finish (``requires_action``: the absent shopper would have to
+    authenticate): cancelled at Stripe, so it can never complete later, and recorded as an Authorization Failure
+    (the contract's ``Failed``). When the cancel fails the Failure stands: the reconciler and the webhooks see
+    the PaymentIntent by its id."""
+    log.info("Stripe left the recurring charge %s in %s; cancelling it", request.payment.id, status)
+    try:
+        await client.v1.payment_intents.cancel_async(pi_id, None,
+                                                     {"idempotency_key": f"{request.idempotency_key}:cancel"})
+    except stripe.StripeError as exc:
+        log.warning("Stripe cancel of the unfinished recurring charge %s failed: %s %s", pi_id, exc.http_status,
+                    stripe_code(exc))
+    return PaymentResult(psp_reference=pi_id, transactions=(
+        TransactionResult(TxType.AUTHORIZATION, TxState.FAILURE, request.amount, pi_id),))

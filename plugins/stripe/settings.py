@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -47,8 +47,12 @@ class StripeSettings(ProviderSettings):
     webhook_secret: SecretStr = Field(description="signing secret (whsec_) of this instance's endpoint")
     api_base: str | None = Field(None, description="API base URL; None = Stripe (tests: localstripe)")
     api_version: str = Field(DEFAULT_API_VERSION, min_length=1, description="pinned Stripe-Version")
-    payment_method_types: list[str] = Field(default_factory=lambda: ["card"], min_length=1,
-                                            description="payment_method_types of every PaymentIntent")
+    payment_method_types: list[str] | None = Field(
+        None, min_length=1, description="allow list of Stripe payment method types; None = automatic payment "
+                                        "methods (those enabled in the Dashboard)")
+    saved_payment_methods_config: dict[str, Any] = Field(
+        default_factory=dict, description="Payment Element features of /customer/session's Customer Session; "
+                                          "its payment_method_save_usage is the setup_future_usage")
     appearance_payment: str | None = Field(None, description="Payment Element appearance (JSON text)")
     appearance_express_checkout: str | None = Field(None, description="Express Checkout appearance (JSON)")
     statement_descriptor: str | None = Field(None, min_length=1, max_length=22,
@@ -106,6 +110,19 @@ class StripeSettings(ProviderSettings):
             if not _ORIGIN.match(origin):
                 raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], no path)")
         return [o.rstrip("/") for o in value]
+
+    @field_validator("saved_payment_methods_config")
+    @classmethod
+    def _features(cls, value: dict[str, Any]) -> dict[str, Any]:
+        usage = value.get("payment_method_save_usage")
+        if usage is not None and usage not in ("off_session", "on_session"):
+            raise ValueError("payment_method_save_usage must be off_session or on_session")
+        return value
+
+    @property
+    def setup_future_usage(self) -> str:
+        """What a PaymentIntent the shopper asked to store carries (recurring charges need ``off_session``)."""
+        return str(self.saved_payment_methods_config.get("payment_method_save_usage") or "off_session")
 
     @field_validator("statement_descriptor")
     @classmethod

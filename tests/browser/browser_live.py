@@ -58,7 +58,7 @@ instances:
     methods: [payment, expressCheckout]
     captureMethod: manual
     settings: {{secretKey: {STRIPE_SECRET}, publishableKey: pk_test_browserPUBLIC, webhookSecret: whsec_browser,
-               apiBase: "{localstripe}", maxNetworkRetries: 0}}
+               apiBase: "{localstripe}", maxNetworkRetries: 0, paymentMethodTypes: [card]}}
 """
 
 

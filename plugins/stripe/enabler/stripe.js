@@ -102,7 +102,7 @@ class StripeComponent {
     let payment;
     try {
       // a deferred intent's Elements must say what the PaymentIntent will say
-      if (store) this.elements.update({ setupFutureUsage: "off_session" });
+      if (store) this.elements.update({ setupFutureUsage: this.config.setupFutureUsage || "off_session" });
       const submitted = await this.elements.submit();
       if (submitted && submitted.error) throw submitted.error;
       const paymentMethod = store ? { type: this.kind, storePaymentMethod: true } : { type: this.kind };

@@ -92,8 +92,10 @@ class Build:
 
     @staticmethod
     def settings(**overrides: Any) -> StripeSettings:
+        """Settings with ``paymentMethodTypes: [card]``: localstripe refuses ``automatic_payment_methods``, the
+        default without an allow list (``paymentMethodTypes=None`` gives the default back)."""
         values: dict[str, Any] = {"secretKey": SECRET_KEY, "publishableKey": PUBLISHABLE_KEY,
-                                  "webhookSecret": WEBHOOK_SECRET, **overrides}
+                                  "webhookSecret": WEBHOOK_SECRET, "paymentMethodTypes": ["card"], **overrides}
         return StripeSettings.model_validate(values)
 
     @staticmethod
@@ -118,11 +120,14 @@ class Build:
             return_url="http://127.0.0.1:8080/plugins/stripe-eu/return")
 
     @staticmethod
-    def instance_yaml(localstripe: str) -> str:
-        """connector.yaml's ``stripe-eu`` instance on localstripe, with these settings."""
+    def instance_yaml(localstripe: str, **settings: Any) -> str:
+        """connector.yaml's ``stripe-eu`` instance on localstripe, with these settings and ``settings`` (JSON
+        values, which YAML reads as they are)."""
+        extra = "".join(f", {key}: {json.dumps(value)}" for key, value in settings.items())
         return (f"stripe-eu:\n  plugin: stripe\n  paymentInterface: stripe-eu\n"
                 f"  settings: {{secretKey: {SECRET_KEY}, publishableKey: {PUBLISHABLE_KEY},\n"
-                f"             webhookSecret: {WEBHOOK_SECRET}, apiBase: \"{localstripe}\"}}\n")
+                f"             webhookSecret: {WEBHOOK_SECRET}, apiBase: \"{localstripe}\",\n"
+                f"             paymentMethodTypes: [card]{extra}}}\n")
 
     @staticmethod
     def sign(body: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:

@@ -35,7 +35,8 @@ class TestStripeContract(ProviderContract):
 
     def instance_settings(self) -> Mapping[str, Any]:
         return {"secretKey": self.keys.SECRET_KEY, "publishableKey": self.keys.PUBLISHABLE_KEY,
-                "webhookSecret": self.keys.WEBHOOK_SECRET, "apiBase": self.api_base}
+                "webhookSecret": self.keys.WEBHOOK_SECRET, "apiBase": self.api_base,
+                "paymentMethodTypes": ["card"]}   # localstripe refuses automatic_payment_methods
 
     def sign_webhook(self, body: bytes) -> dict[str, str]:
         return {"Stripe-Signature": self.keys.sign(body)}
@@ -69,7 +70,7 @@ stripe-eu:
   plugin: stripe
   paymentInterface: stripe-eu
   settings: {{secretKey: {build.SECRET_KEY}, publishableKey: {build.PUBLISHABLE_KEY},
-             webhookSecret: {build.WEBHOOK_SECRET}, apiBase: "{localstripe}"}}
+             webhookSecret: {build.WEBHOOK_SECRET}, apiBase: "{localstripe}", paymentMethodTypes: [card]}}
 """)
     resp = await host.pay(host.session("stripe-eu"), {"paymentMethod": {"type": "payment", "id": 42}})
     assert resp.status == 400

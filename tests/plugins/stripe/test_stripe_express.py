@@ -4,7 +4,6 @@ shipping. CK's ``/express-payment-data`` and ``/express-config``."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import aiohttp
@@ -14,9 +13,8 @@ SESSION = "X-Session-Id"
 
 
 def _express(build: Any, localstripe: str, **settings: Any) -> str:
-    extra = "".join(f", {k}: {json.dumps(v)}" for k, v in settings.items())
-    return build.instance_yaml(localstripe).replace("  settings:", "  methods: [payment, expressCheckout]\n"
-                                                    "  settings:").replace('"}\n', f'"{extra}}}\n')
+    return build.instance_yaml(localstripe, **settings).replace("  settings:", "  methods: [payment, expressCheckout]\n"
+                                                                "  settings:")
 
 
 async def _json(resp: aiohttp.ClientResponse, status: int = 200) -> Any:

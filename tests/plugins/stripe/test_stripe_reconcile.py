@@ -31,7 +31,7 @@ def _yaml(build: Any, api_base: str, capture: str = "manual", retries: int = 2) 
     return (f"stripe-eu:\n  plugin: stripe\n  paymentInterface: stripe-eu\n  captureMethod: {capture}\n"
             f"  settings: {{secretKey: {build.SECRET_KEY}, publishableKey: {build.PUBLISHABLE_KEY},\n"
             f"             webhookSecret: {build.WEBHOOK_SECRET}, apiBase: \"{api_base}\",\n"
-            f"             maxNetworkRetries: {retries}, requestTimeout: 5}}\n")
+            f"             maxNetworkRetries: {retries}, requestTimeout: 5, paymentMethodTypes: [card]}}\n")
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ SANDBOX = "card: {plugin: sandbox, paymentInterface: mock}\n"
 
 
 def _stripe(build: Any, localstripe: str, **settings: str) -> str:
-    extra = "".join(f", {k}: {json.dumps(v)}" for k, v in settings.items())
-    return build.instance_yaml(localstripe).replace('"}\n', f'"{extra}}}\n')
+    return build.instance_yaml(localstripe, **settings)
 
 
 async def _get_payments(host: Any, session: str) -> Any:

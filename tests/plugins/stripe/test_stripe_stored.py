@@ -160,3 +160,14 @@ async def test_through_the_host_another_customers_stripe_method_is_never_charged
     paid = await host.pay(session, {"paymentMethod": {"type": "card", "storedPaymentMethodId": theirs}})
     assert paid.status == 400 and host.ct.payments() == []
     assert (await browser.v1.payment_intents.list_async()).data == []
+
+
+async def test_a_recurring_charge_needing_3ds_is_a_failure_and_cancelled(provider: Any, build: Any,
+                                                                        browser: stripe.StripeClient) -> None:
+    """Nobody is there to authenticate: never a PaymentIntent left waiting for an action (audit row B15)."""
+    method = await _stored(provider, browser, THREE_DS)
+    result = await provider.create_payment(_paying(build, method, recurring=True))
+    assert [(t.type, t.state) for t in result.transactions] == [(TxType.AUTHORIZATION, TxState.FAILURE)]
+    assert result.response == {}
+    [pi] = (await browser.v1.payment_intents.list_async()).data
+    assert pi.status == "canceled"

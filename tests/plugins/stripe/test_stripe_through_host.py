@@ -17,7 +17,7 @@ stripe-us:
   paymentInterface: stripe-us
   captureMethod: automatic
   settings: {{secretKey: sk_test_usACCOUNT, publishableKey: pk_test_usACCOUNT,
-             webhookSecret: whsec_us_other_secret, apiBase: "{localstripe}"}}
+             webhookSecret: whsec_us_other_secret, apiBase: "{localstripe}", paymentMethodTypes: [card]}}
 """
 
 
