@@ -55,6 +55,8 @@ class StripeSettings(ProviderSettings):
     request_timeout: float = Field(30.0, gt=0, description="seconds per Stripe HTTP request")
     project_key: str | None = Field(None, description="commercetools project key, copied to PI metadata")
     merchant_return_url: str | None = Field(None, description="fallback when the session names none")
+    multicapture: bool = Field(False, description="manual-capture PaymentIntents ask Stripe for multicapture "
+                               "(request_multicapture: if_available) and may be captured in several parts")
 
     @field_validator("secret_key")
     @classmethod

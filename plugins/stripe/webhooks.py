@@ -1,9 +1,11 @@
 """Stripe webhooks: ``Stripe-Signature`` verified over the raw bytes, the event mapped (``events.py``).
 
-Two reads of Stripe may follow a verified event: a ``payment_intent.payment_failed`` is checked against the
+Reads of Stripe that may follow a verified event: a ``payment_intent.payment_failed`` is checked against the
 PaymentIntent's current status (Stripe does not order deliveries: a failed attempt delivered after a later
-one succeeded must not turn the Authorization from Success into Failure), and an authorization the shopper
-asked to store carries its PaymentMethod to the host (``saved.py``).
+one succeeded must not turn the Authorization from Success into Failure); a ``charge.refunded`` without its
+``refunds`` list (every API version since 2022-11-15, so the pinned clover one) has the Charge's refunds
+listed from Stripe, one Refund transaction each; and an authorization the shopper asked to store carries
+its PaymentMethod to the host (``saved.py``). ``payment_intent.requires_action`` records nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ async def parse_webhook(client: stripe.StripeClient, config: StripeSettings, req
         raise WebhookSignatureError(f"Stripe webhook signature is not valid: {exc.user_message}") from None
     except (ValueError, TypeError, AttributeError):
         raise WebhookSignatureError("Stripe webhook body is not a Stripe event") from None
+    if data.get("type") == "charge.refunded":
+        data = await _with_refunds(client, data, log)
     payment_event = map_event(data)
     log.info("Stripe webhook %s %s: %s", data.get("type"), data.get("id"),
              "recorded" if payment_event else "nothing to record")
@@ -57,3 +61,20 @@ async def parse_webhook(client: stripe.StripeClient, config: StripeSettings, req
             log.info("Stripe webhook %s ignored: %s is now %s", data.get("id"), current.id, current.status)
             return WebhookResult()
     return WebhookResult(events=(payment_event,))
+
+
+async def _with_refunds(client: stripe.StripeClient, event: dict[str, Any], log: logging.Logger) -> dict[str, Any]:
+    """The event with ``data.object.refunds.data`` listed from Stripe when the payload has none."""
+    charge = event["data"]["object"]
+    refunds = charge.get("refunds")
+    if isinstance(refunds, dict) and isinstance(refunds.get("data"), list):
+        return event
+    charge_id = charge.get("id")
+    if not isinstance(charge_id, str) or not charge_id.startswith("ch_"):
+        return event
+    try:
+        listed = await client.v1.refunds.list_async({"charge": charge_id, "limit": 100})
+    except stripe.StripeError as exc:
+        fail(log, exc, "list refunds of", charge_id)
+    data = [r.to_dict() for r in listed.data]
+    return {**event, "data": {**event["data"], "object": {**charge, "refunds": {"object": "list", "data": data}}}}
