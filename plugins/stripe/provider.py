@@ -256,12 +256,13 @@ class StripeProvider(PaymentProvider[StripeSettings]):
     async def capture(self, request: ModificationRequest) -> ModificationResult:
         """Capture ``request.amount``. With ``multicapture``, every capture that leaves part of the
         authorization (the Payment's captures, this one's reservation included) sends ``final_capture: false``
-        so that Stripe keeps the rest capturable."""
+        so that Stripe keeps the rest capturable — when Stripe made multicapture available for the card
+        (``payment_method_details.card.multicapture.status``, read first, as the official connector does)."""
         pi_id = self._intent(request)
         params: dict[str, Any] = {"amount_to_capture": request.amount.cent_amount}
         payment = request.payment
-        if self.config.multicapture and \
-                payment.total(TxType.CHARGE, _CAPTURING) < payment.total(TxType.AUTHORIZATION):
+        if self.config.multicapture and payment.total(TxType.CHARGE, _CAPTURING) < \
+                payment.total(TxType.AUTHORIZATION) and await self._multicapture_available(pi_id):
             params["final_capture"] = False
         try:
             pi = await self.client.v1.payment_intents.capture_async(
@@ -280,6 +281,17 @@ class StripeProvider(PaymentProvider[StripeSettings]):
                                                    if isinstance(expanded, dict) else None)
         return ModificationResult(outcome, capture_reference(charge_id, int(captured or 0),
                                                              request.amount.cent_amount))
+
+    async def _multicapture_available(self, pi_id: str) -> bool:
+        try:
+            pi = await self.client.v1.payment_intents.retrieve_async(pi_id, {"expand": ["latest_charge"]})
+        except stripe.StripeError as exc:
+            fail(self.log, exc, "retrieve", pi_id)
+        charge = pi.to_dict().get("latest_charge")
+        details = charge.get("payment_method_details") if isinstance(charge, dict) else None
+        card = details.get("card") if isinstance(details, dict) else None
+        multicapture = card.get("multicapture") if isinstance(card, dict) else None
+        return isinstance(multicapture, dict) and multicapture.get("status") == "available"
 
     async def cancel(self, request: ModificationRequest) -> ModificationResult:
         pi_id = self._intent(request)

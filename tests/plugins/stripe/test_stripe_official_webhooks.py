@@ -12,14 +12,16 @@ fields Stripe sends (``amount_captured``, ``payment_method_details``): they are 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import time
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
 import stripe
-from aioresponses import aioresponses
+from aioresponses import CallbackResult, aioresponses
 from yarl import URL
 
 from host.errors import ConfigError
@@ -188,10 +190,25 @@ def mc_intent(status: str, received: int, **fields: Any) -> dict[str, Any]:
             "payment_method_types": ["card"], "status": status, **fields}
 
 
-def mc_charge(captured: int, **fields: Any) -> dict[str, Any]:
+def mc_charge(captured: int, multicapture: str = "available", **fields: Any) -> dict[str, Any]:
     return {"id": MC_CHARGE, "object": "charge", "amount": 10000, "amount_captured": captured,
             "amount_refunded": 0, "captured": captured > 0, "currency": "eur", "payment_intent": MC_PI,
-            "payment_method_details": {"type": "card"}, "metadata": {}, "status": "succeeded", **fields}
+            "payment_method_details": {"type": "card", "card": {"brand": "visa", "last4": "4242",
+                                                                "multicapture": {"status": multicapture}}},
+            "metadata": {}, "status": "succeeded", **fields}
+
+
+def mc_yaml(build: Any) -> str:
+    """A manual-capture instance with ``multicapture: true`` on Stripe's API (answered by aioresponses)."""
+    return (f"stripe-mc:\n  plugin: stripe\n  paymentInterface: stripe-mc\n  captureMethod: manual\n"
+            f"  settings: {{secretKey: {build.SECRET_KEY}, publishableKey: {build.PUBLISHABLE_KEY},\n"
+            f"             webhookSecret: {build.WEBHOOK_SECRET}, multicapture: true}}\n")
+
+
+def mock_retrieve(mocked: Any, multicapture: str = "available") -> None:
+    """``GET /v1/payment_intents/{id}?expand[]=latest_charge``, read before a partial capture."""
+    mocked.get(re.compile(rf"^{re.escape(API)}/v1/payment_intents/{MC_PI}\?.*"), repeat=True,
+               payload=mc_intent("requires_capture", 0, latest_charge=mc_charge(0, multicapture)))
 
 
 def sent(mocked: Any, url: str) -> list[dict[str, list[str]]]:
@@ -205,13 +222,11 @@ async def test_multicapture_two_partial_captures_then_a_dashboard_refund(connect
     sends ``final_capture: false`` while part of the authorization is left, and lets the host capture again
     within the authorized amount; each capture and its ``charge.updated`` count once."""
 
-    yaml = (f"stripe-mc:\n  plugin: stripe\n  paymentInterface: stripe-mc\n  captureMethod: manual\n"
-            f"  settings: {{secretKey: {build.SECRET_KEY}, publishableKey: {build.PUBLISHABLE_KEY},\n"
-            f"             webhookSecret: {build.WEBHOOK_SECRET}, multicapture: true}}\n")
-    host = await connector_host(yaml)
+    host = await connector_host(mc_yaml(build))
     capture_url = f"{API}/v1/payment_intents/{MC_PI}/capture"
     with aioresponses(passthrough=["http://127.0.0.1"]) as mocked:
         mocked.post(f"{API}/v1/payment_intents", payload=mc_intent("requires_payment_method", 0))
+        mock_retrieve(mocked)
         mocked.post(capture_url, payload=mc_intent("requires_capture", 3000))
         mocked.post(capture_url, payload=mc_intent("requires_capture", 5000))
         mocked.get(f"{API}/v1/refunds?charge={MC_CHARGE}&limit=100", payload={
@@ -267,3 +282,77 @@ async def test_without_multicapture_a_second_capture_is_refused(connector_host: 
             )["outcome"] == "approved"
     again = await host.intent(payment_id, {"action": "capturePayment", "amount": amount})
     assert again.status == 400 and "only once" in (await again.json())["message"]
+
+
+@pytest.mark.localstripe
+async def test_events_in_any_order_end_in_the_same_payment(
+        connector_host: Any, localstripe: str, build: Any, browser: stripe.StripeClient) -> None:
+    """Stripe does not order deliveries. An automatic-capture payment refunded in the Dashboard, its events
+    delivered backwards (the refund first, while commercetools shows no capture yet), ends as in order."""
+    host = await connector_host(_instances(localstripe, build))
+    payments = [await paid(host, browser, "stripe-us", 2000) for _ in range(2)]
+    for _, pi_id in payments:
+        await browser.v1.refunds.create_async({"payment_intent": pi_id, "amount": 500})
+
+    async def events(pi_id: str) -> list[bytes]:
+        pi = (await browser.v1.payment_intents.retrieve_async(pi_id)).to_dict()
+        charge = await stripe_charge(browser, pi_id, captured=2000)
+        return [event("charge.succeeded", charge), event("payment_intent.succeeded", pi),
+                event("charge.refunded", charge)]
+
+    (in_order, _), (backwards, _) = payments
+    for body in await events(payments[0][1]):
+        assert (await deliver(host, body, US_SECRET, build)).status == 200
+    for body in reversed(await events(payments[1][1])):
+        assert (await deliver(host, body, US_SECRET, build)).status == 200
+    expected = [("Authorization", "Success", 2000), ("Charge", "Success", 2000), ("Refund", "Success", 500)]
+    assert sorted(txs(host.payment(in_order))) == sorted(txs(host.payment(backwards))) == sorted(expected)
+    assert host.payment(backwards)["paymentMethodInfo"]["method"] == "card"
+
+
+async def test_concurrent_multicaptures_never_exceed_the_authorization(connector_host: Any, build: Any) -> None:
+    """Recorded Stripe answers (localstripe has no multicapture): four captures of 30.00 race on 100.00
+    authorized; the host's reservations let at most three reach Stripe, whatever the order."""
+    host = await connector_host(mc_yaml(build))
+    received = [0]
+
+    def captured(url: Any, **kwargs: Any) -> Any:
+        received[0] += int(parse_qs(kwargs["data"])["amount_to_capture"][0])
+        return CallbackResult(payload=mc_intent("requires_capture", received[0]))
+
+    with aioresponses(passthrough=["http://127.0.0.1"]) as mocked:
+        mocked.post(f"{API}/v1/payment_intents", payload=mc_intent("requires_payment_method", 0))
+        mocked.post(f"{API}/v1/payment_intents/{MC_PI}/capture", callback=captured, repeat=True)
+        mock_retrieve(mocked)
+        resp = await host.pay(host.session("stripe-mc", amount=10000), {"paymentMethod": {"type": "payment"}})
+        payment_id = (await resp.json())["paymentReference"]
+        assert (await deliver(host, event("charge.succeeded", mc_charge(0)), build.WEBHOOK_SECRET,
+                              build)).status == 200
+        amount = {"centAmount": 3000, "currencyCode": "EUR"}
+        answers = await asyncio.gather(*(host.intent(payment_id, {"action": "capturePayment", "amount": amount})
+                                         for _ in range(4)))
+    approved = [r for r in answers if r.status == 200 and (await r.json())["outcome"] == "approved"]
+    assert len(approved) == 3 and received[0] == 9000
+    charges = [t for t in host.payment(payment_id)["transactions"] if t["type"] == "Charge"]
+    assert sum(t["amount"]["centAmount"] for t in charges if t["state"] == "Success") == 9000
+    assert len({t["interactionId"] for t in charges}) == 3
+
+
+async def test_where_stripe_offers_no_multicapture_the_capture_is_final(connector_host: Any, build: Any) -> None:
+    """Recorded answers (localstripe has no multicapture): Stripe decides per card (``if_available``); a card
+    without it gets no ``final_capture: false``, so Stripe releases the rest as for any partial capture."""
+    host = await connector_host(mc_yaml(build))
+    capture_url = f"{API}/v1/payment_intents/{MC_PI}/capture"
+    with aioresponses(passthrough=["http://127.0.0.1"]) as mocked:
+        mocked.post(f"{API}/v1/payment_intents", payload=mc_intent("requires_payment_method", 0))
+        mock_retrieve(mocked, multicapture="unavailable")
+        mocked.post(capture_url, payload=mc_intent("succeeded", 3000))
+        resp = await host.pay(host.session("stripe-mc", amount=10000), {"paymentMethod": {"type": "payment"}})
+        payment_id = (await resp.json())["paymentReference"]
+        assert (await deliver(host, event("charge.succeeded", mc_charge(0, "unavailable")), build.WEBHOOK_SECRET,
+                              build)).status == 200
+        answer = await host.intent(payment_id, {"action": "capturePayment",
+                                                "amount": {"centAmount": 3000, "currencyCode": "EUR"}})
+        assert (await answer.json())["outcome"] == "approved"
+        (sent_capture,) = sent(mocked, capture_url)
+    assert "final_capture" not in sent_capture and sent_capture["amount_to_capture"] == ["3000"]
