@@ -52,6 +52,7 @@ async def stripe_charge(browser: stripe.StripeClient, pi_id: str, *, captured: i
     charge = (await browser.v1.charges.retrieve_async(pi.latest_charge.id)).to_dict()
     charge.pop("refunds", None)                     # clover payloads carry no refunds list
     return {**charge, "amount_captured": captured, "captured": captured > 0, "payment_intent": pi_id,
+            "metadata": pi.to_dict().get("metadata") or {},   # Stripe copies the PaymentIntent's metadata
             "payment_method_details": {"type": "card", "card": {"brand": "visa", "last4": "4242"}}}
 
 
@@ -356,3 +357,22 @@ async def test_where_stripe_offers_no_multicapture_the_capture_is_final(connecto
         assert (await answer.json())["outcome"] == "approved"
         (sent_capture,) = sent(mocked, capture_url)
     assert "final_capture" not in sent_capture and sent_capture["amount_to_capture"] == ["3000"]
+
+
+@pytest.mark.localstripe
+async def test_the_shared_path_costs_what_the_instance_path_costs(
+        connector_host: Any, localstripe: str, build: Any, browser: stripe.StripeClient) -> None:
+    """An EU delivery at /stripe/webhooks is first tried by the US instance (connector.yaml order puts it
+    first here): the refusal is a local HMAC check, so commercetools sees one read and one write, as at
+    /webhooks/stripe-eu, and a redelivery one read."""
+    us_first = build.two_accounts_yaml(localstripe).split("stripe-us:")
+    host = await connector_host("stripe-us:" + us_first[1] + us_first[0])
+    payment_id, pi_id = await paid(host, browser, "stripe-eu", 1200)
+    body = event("charge.succeeded", await stripe_charge(browser, pi_id, captured=0))
+    host.ct.reset_stats()
+    assert (await deliver(host, body, build.WEBHOOK_SECRET, build)).status == 200
+    assert host.ct.stats() == {"GET /{projectKey}/payments/{id}": 1, "POST /{projectKey}/payments/{id}": 1}
+    host.ct.reset_stats()
+    assert (await deliver(host, body, build.WEBHOOK_SECRET, build)).status == 200
+    assert host.ct.stats() == {"GET /{projectKey}/payments/{id}": 1}
+    assert txs(host.payment(payment_id)) == [("Authorization", "Success", 1200)]
