@@ -6,6 +6,11 @@ one succeeded must not turn the Authorization from Success into Failure); a ``ch
 ``refunds`` list (every API version since 2022-11-15, so the pinned clover one) has the Charge's refunds
 listed from Stripe, one Refund transaction each; and an authorization the shopper asked to store carries
 its PaymentMethod to the host (``saved.py``). ``payment_intent.requires_action`` records nothing.
+
+With ``multicapture``, a PaymentIntent captured in parts has one Charge transaction per capture (``ch_…``,
+``ch_…:{amount}``); the Charge that ``payment_intent.succeeded`` and ``charge.refunded`` name for the whole
+charge (``ch_…``, everything captured) would then count the later captures twice, so it is left out of those
+two events for such PaymentIntents: each capture is recorded by its own answer or ``charge.updated``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 
 import stripe
 
-from host import WebhookRequest, WebhookResult, WebhookSignatureError
+from host import TxType, WebhookRequest, WebhookResult, WebhookSignatureError
 from plugins.stripe.errors import fail
 from plugins.stripe.events import EVENT_OF_STATUS, map_event
 from plugins.stripe.saved import saved_method
@@ -48,6 +53,9 @@ async def parse_webhook(client: stripe.StripeClient, config: StripeSettings, req
              "recorded" if payment_event else "nothing to record")
     if payment_event is None:
         return WebhookResult()
+    if config.multicapture and _captured_in_parts(data):
+        payment_event = dataclasses.replace(payment_event, transactions=tuple(
+            t for t in payment_event.transactions if t.type != TxType.CHARGE))
     if data.get("type") in EVENT_OF_STATUS.values():   # authorized: a method the shopper asked to store?
         saved = await saved_method(client, data["data"]["object"], log)
         if saved is not None:
@@ -78,3 +86,15 @@ async def _with_refunds(client: stripe.StripeClient, event: dict[str, Any], log:
         fail(log, exc, "list refunds of", charge_id)
     data = [r.to_dict() for r in listed.data]
     return {**event, "data": {**event["data"], "object": {**charge, "refunds": {"object": "list", "data": data}}}}
+
+
+def _captured_in_parts(event: dict[str, Any]) -> bool:
+    """A manual-capture PaymentIntent's ``payment_intent.succeeded``, or ``charge.refunded`` of a Charge that
+    Stripe made multicapture available for: its captures may be several."""
+    obj = event["data"]["object"]
+    if event.get("type") == "payment_intent.succeeded":
+        return bool(obj.get("capture_method") == "manual")
+    if event.get("type") == "charge.refunded":
+        card = (obj.get("payment_method_details") or {}).get("card") or {}
+        return isinstance(card, dict) and bool((card.get("multicapture") or {}).get("status") == "available")
+    return False

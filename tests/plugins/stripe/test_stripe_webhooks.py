@@ -307,3 +307,16 @@ async def test_an_object_without_an_id_records_nothing(parser, build):
 async def test_nothing_left_to_capture_is_not_an_authorization(parser, build):
     request = build.event("payment_intent.amount_capturable_updated", intent(amount_capturable=0))
     assert await parser.parse_webhook(request) == WebhookResult()
+
+
+async def test_with_multicapture_whole_charge_events_leave_each_capture_to_its_own_record(make_provider, build):
+    """Captured in parts, the Charge ``ch_1`` (everything captured) would count the later captures
+    (``ch_1:{amount}``) twice: payment_intent.succeeded and charge.refunded leave it out."""
+    parser = await make_provider(multicapture=True)
+    pi = intent(amount_received=700, status="succeeded", capture_method="manual")
+    (succeeded,) = (await parser.parse_webhook(build.event("payment_intent.succeeded", pi))).events
+    assert [tx.type for tx in succeeded.transactions] == [TxType.AUTHORIZATION]
+    multicaptured = charge(amount_captured=700, refunds={"object": "list", "data": [refund("re_1", 300, "succeeded")]},
+                           payment_method_details={"type": "card", "card": {"multicapture": {"status": "available"}}})
+    (refunded,) = (await parser.parse_webhook(build.event("charge.refunded", multicaptured))).events
+    assert refunded.transactions == (TransactionResult(TxType.REFUND, TxState.SUCCESS, Money(300, "EUR"), "re_1"),)
