@@ -15,6 +15,7 @@
         ├── ConcurrentModificationError 409 ConcurrentModification
         │   └── AmbiguousEventError     a PSP event could settle several reservations (retried later)
         ├── PaymentInProgressError 409  an undecided attempt already covers what is asked for
+        ├── RefundAboveChargeError 409  a PSP event reports refunds above the Payment's charges (flagged, retried)
         ├── ReservationMissingError 500 an outcome whose reservation is not on the Payment (never guessed)
         ├── UpstreamError        a commercetools answer we pass on (its status and code)
         ├── ProviderError        a PSP failure a plugin reports (its status, its code)
@@ -140,6 +141,15 @@ class ConcurrentModificationError(ApiError):
 class AmbiguousEventError(ConcurrentModificationError):
     """A PSP event matches several undecided reservations of the same type and amount. Nothing is written;
     the 409 makes the PSP deliver it again, by when the host's own outcome writes have named them."""
+
+
+class RefundAboveChargeError(ApiError):
+    """409: a PSP event reports a refund that would take the Payment's refunds above its Success charges.
+    That refund is not recorded (the rest of the event is); the PSP delivers it again, and it is recorded
+    once the charge it refunds is (events out of order). Flagged in the log, a metric and the Payment's
+    ``paymentStatus.interfaceText`` (``host.flows.events``)."""
+
+    status, code = 409, "InvalidOperation"
 
 
 class PaymentInProgressError(ApiError):

@@ -19,6 +19,7 @@ Recorded by flows through the functions of this module (docs/deploy.md lists the
                                                        connector_host_reconciler_settled_total,
                                                        connector_host_reconciler_run_duration_seconds
     conflict_retry(operation)                          connector_host_conflict_retries_total
+    event_flagged(instance_id, reason)                 connector_host_events_flagged_total
 
 ``route`` is a template (``/operations/payment-intents/{paymentId}``, ``/{projectKey}/payments/{id}``),
 never a raw path, so the number of series stays bounded. The label is ``instance_id``, not ``instance``:
@@ -69,6 +70,9 @@ RECONCILER_SECONDS = Histogram("reconciler_run_duration_seconds", "Time a reconc
 CONFLICT_RETRIES = Counter("conflict_retries", "Versioned writes repeated after a 409", ["operation"],
                            namespace=_NS)
 
+EVENTS_FLAGGED = Counter("events_flagged", "PSP events the host did not record because they break a limit "
+                         "(reason refund_above_charge)", ["instance_id", "reason"], namespace=_NS)
+
 
 # -- recorded by flows ------------------------------------------------------------------------------
 
@@ -98,6 +102,11 @@ def reconciler_run(outcome: str, *, settled: int = 0, duration: float | None = N
 def conflict_retry(operation: str) -> None:
     """A versioned write got 409 and is being repeated on the re-read resource."""
     _child(CONFLICT_RETRIES, operation).inc()
+
+
+def event_flagged(instance_id: str, reason: str) -> None:
+    """A PSP event (or part of one) was not recorded: ``refund_above_charge``."""
+    _child(EVENTS_FLAGGED, instance_id, reason).inc()
 
 
 # -- recorded by the host (host.instrument) ---------------------------------------------------------

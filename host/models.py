@@ -253,6 +253,11 @@ class PaymentEvent:
     The host finds the Payment by ``payment_id`` (the commercetools id the PSP echoed back), else by
     ``psp_reference`` (the Payment's ``interfaceId``), records ``transactions`` through the consolidating
     update (so a redelivered event writes nothing) and sets ``interfaceId``/``method`` if they are unset.
+    ``paid_with`` is what the shopper actually paid with as the PSP names it (``card``, ``klarna``...): it
+    replaces ``paymentMethodInfo.method`` (the checkout component the Payment was created with).
+
+    A Refund that would take the Payment's refunds above its Success charges is not recorded: the host
+    flags it and answers the PSP 409 so that it delivers again (``host.flows.events``).
     """
 
     transactions: tuple[TransactionResult, ...]
@@ -260,6 +265,7 @@ class PaymentEvent:
     psp_reference: str | None = None
     method: str | None = None
     saved: SavedMethod | None = None   # the shopper asked to store the method and the PSP did: keep it
+    paid_with: str | None = None       # host API 1.3: replaces paymentMethodInfo.method
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,6 +197,17 @@ class _Builder:
         webhook["requestBody"]["content"] = {"*/*": {"schema": {}}}
         webhook["responses"]["2XX"]["content"] = {"*/*": {"schema": {}}}
         self.add("POST", "/webhooks/{instance}", webhook)
+        shared: dict[str, list[str]] = {}
+        for bound in self.app[ROUTER].enabled:
+            if bound.provider.webhook_path:
+                shared.setdefault(bound.provider.webhook_path, []).append(bound.id)
+        for path, ids in shared.items():
+            one = self.op("webhook", f"A PSP notification for one of {', '.join(ids)}: the instance whose signing "
+                          "secret verifies it handles it", ("2XX", {}), body={})
+            one["operationId"] = f"webhook{path.replace('/', '_')}"
+            one["requestBody"]["content"] = {"*/*": {"schema": {}}}
+            one["responses"]["2XX"]["content"] = {"*/*": {"schema": {}}}
+            self.add("POST", path, one)
         for bound in self.app[ROUTER].enabled:
             for route in bound.provider.routes():
                 at_root = route.auth == "session" or route.at_root

@@ -190,6 +190,10 @@ class Provider(abc.ABC, Generic[S]):
     capabilities: ClassVar[Capabilities]
     #: The host API range this provider is written for, as a PEP 440 specifier.
     host_api: ClassVar[str] = ">=1.0,<2"
+    #: A webhook path shared by every instance of this class besides ``/webhooks/{instance}`` (the PSP's
+    #: official connector's, e.g. ``/stripe/webhooks``): a delivery there goes to each instance's
+    #: ``parse_webhook`` in turn and the first that verifies it handles it (host API 1.3).
+    webhook_path: ClassVar[str | None] = None
 
     def __init__(self, settings: S, context: ProviderContext) -> None:
         expected = type(self).Settings
@@ -245,9 +249,23 @@ class Provider(abc.ABC, Generic[S]):
     async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
         """Verify (raise ``WebhookSignatureError``) and translate a PSP notification.
 
-        Called for ``POST /webhooks/{instance}``. Must not write anywhere: the host records the events.
+        Called for ``POST /webhooks/{instance}`` (and the class's ``webhook_path``). Must not write anywhere:
+        the host records the events. Verify before anything else: at ``webhook_path`` a delivery for another
+        instance reaches this one first, and must be refused with ``WebhookSignatureError`` untouched.
         """
         raise NotSupportedError("This payment integration does not accept webhooks.")
+
+    def webhook_identity(self) -> str | None:
+        """An opaque value (a digest of the signing secret, never the secret) equal for two instances that would
+        verify the same deliveries. Two instances sharing ``webhook_path`` with the same identity stop
+        start-up: which of them a delivery belongs to could not be told. None: no check (host API 1.3)."""
+        return None
+
+    @property
+    def instance_capabilities(self) -> Capabilities:
+        """What this instance can do: the class's ``capabilities`` unless its settings narrow them (a Stripe
+        account without multicapture captures once). The host's payment rules read this (host API 1.3)."""
+        return self.capabilities
 
 
 class PaymentProvider(Provider[S]):

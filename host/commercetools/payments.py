@@ -62,6 +62,7 @@ class PaymentUpdate:
     transactions: Sequence[TxDraft] = ()
     psp_reference: str | None = None        # becomes interfaceId when the Payment has none
     method: str | None = None               # paymentMethodInfo.method when unset
+    paid_with: str | None = None            # paymentMethodInfo.method, replacing what is there
     payment_interface: str | None = None    # paymentMethodInfo.paymentInterface when unset
 
 
@@ -129,8 +130,9 @@ def build_actions(payment: PaymentView, update: PaymentUpdate, now: str | None =
         actions.append({"action": "setInterfaceId", "interfaceId": update.psp_reference})
     if update.payment_interface and not payment.payment_interface:
         actions.append({"action": "setMethodInfoInterface", "interface": update.payment_interface})
-    if update.method and not payment.method:
-        actions.append({"action": "setMethodInfoMethod", "method": update.method})
+    method = update.paid_with or (update.method if not payment.method else None)
+    if method and method != payment.method:
+        actions.append({"action": "setMethodInfoMethod", "method": method})
     recorded = [_Recorded(t.id, t.type, t.state, t.amount, t.interaction_id, t.interface_id)
                 for t in payment.transactions]
     for tx in update.transactions:

@@ -98,7 +98,7 @@ async def modify(ct: CommercetoolsClient, router: Router, payment_id: str, comma
     payment = await ct.get_payment(payment_id)
     bound = router.for_interface(payment.payment_interface, None)
     key = f"{bound.id}:{command.requested.value}:{attempt}"
-    reserved = await reserve(ct, payment, command, key, bound.provider.capabilities)
+    reserved = await reserve(ct, payment, command, key, bound.provider.instance_capabilities)
     if reserved.outcome is not None:
         return reserved.outcome
     request = ModificationRequest(operation=reserved.operation, payment=reserved.payment, amount=reserved.amount,

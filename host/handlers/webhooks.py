@@ -1,9 +1,15 @@
-"""``POST /webhooks/{instance}`` and the extra routes plugins declare.
+"""``POST /webhooks/{instance}``, a plugin's shared webhook path, and the extra routes plugins declare.
 
 A webhook's raw bytes go to the instance's provider, which verifies and translates them; the host then
 records each event with ``host.flows.events`` (the consolidating update), so a redelivery writes nothing.
 A Payment of another instance is never touched. Unknown Payments are acknowledged (logged), so the PSP
 stops retrying.
+
+A provider class may declare ``webhook_path`` (Stripe: ``/stripe/webhooks``, the official connector's):
+one route for all its instances. Each instance verifies the raw bytes with its own secret, in
+connector.yaml order; the first that verifies handles the delivery, and when none does the answer is the
+last refusal (401). Two such instances whose ``webhook_identity()`` is equal (the same signing secret)
+stop start-up: a delivery could not be told apart.
 """
 
 from __future__ import annotations
@@ -12,25 +18,49 @@ from typing import Any
 
 from aiohttp import web
 
-from host.errors import InvalidJsonError, ResourceNotFoundError
+from host.errors import ConfigError, InvalidJsonError, ResourceNotFoundError, WebhookSignatureError
 from host.flows.create import amount_to_pay
 from host.flows.events import record_event
 from host.handlers.common import MAX_JSON_DEPTH, too_deep
 from host.handlers.plugin_routes import CartAccess
 from host.jsonio import json_response
 from host.keys import CT, ROUTER, SESSION_AUTH
-from host.models import Money, PaymentEvent, PaymentView, SessionInfo, WebhookRequest
+from host.models import Money, PaymentEvent, PaymentView, SessionInfo, WebhookRequest, WebhookResult
 from host.providers import Provider, Route
 from host.routing import Bound
 
 
-async def webhook(request: web.Request) -> web.StreamResponse:
-    bound = request.app[ROUTER].for_id(request.match_info["instance"])
+async def _raw(request: web.Request) -> WebhookRequest:
     raw = await request.read()
     if too_deep(raw):   # no PSP nests that deep; a plugin's JSON parser would recurse once per level
         raise InvalidJsonError(f"Request body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels.")
-    result = await bound.provider.parse_webhook(WebhookRequest(
-        body=raw, headers=dict(request.headers), query=dict(request.query), content_type=request.content_type))
+    return WebhookRequest(body=raw, headers=dict(request.headers), query=dict(request.query),
+                          content_type=request.content_type)
+
+
+async def webhook(request: web.Request) -> web.StreamResponse:
+    bound = request.app[ROUTER].for_id(request.match_info["instance"])
+    result = await bound.provider.parse_webhook(await _raw(request))
+    return await _record(request, bound, result)
+
+
+def _shared_webhook(instances: list[Bound[Provider]]) -> Any:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        delivery = await _raw(request)
+        refused: WebhookSignatureError | None = None
+        for bound in instances:
+            try:
+                result = await bound.provider.parse_webhook(delivery)
+            except WebhookSignatureError as exc:
+                refused = exc
+                continue
+            return await _record(request, bound, result)
+        raise refused or WebhookSignatureError()
+
+    return handle
+
+
+async def _record(request: web.Request, bound: Bound[Provider], result: WebhookResult) -> web.StreamResponse:
     ct = request.app[CT]
     for event in result.events:
         await record_event(ct, bound, event)
@@ -94,6 +124,13 @@ def plugin_handler(route: Route, instance_id: str | None) -> Any:
 
 def setup(app: web.Application, bound_instances: list[Bound[Provider]]) -> None:
     app.router.add_post("/webhooks/{instance}", webhook)
+    by_path: dict[str, list[Bound[Provider]]] = {}
+    for bound in bound_instances:
+        if bound.provider.webhook_path:
+            by_path.setdefault(bound.provider.webhook_path, []).append(bound)
+    for path, instances in by_path.items():
+        _check_identities(path, instances)
+        app.router.add_post(path, _shared_webhook(instances))
     shared: dict[tuple[str, str], dict[str, Route]] = {}
     for bound in bound_instances:
         for route in bound.provider.routes():
@@ -103,6 +140,20 @@ def setup(app: web.Application, bound_instances: list[Bound[Provider]]) -> None:
     for (method, path), by_instance in shared.items():
         # one mount for every instance declaring it; the session's paymentInterface picks the instance
         app.router.add_route(method, path, _dispatch_shared(method, by_instance))
+
+
+def _check_identities(path: str, instances: list[Bound[Provider]]) -> None:
+    seen: dict[str, str] = {}
+    for bound in instances:
+        identity = bound.provider.webhook_identity()
+        if identity is None:
+            continue
+        if identity in seen:
+            raise ConfigError(f"instances {seen[identity]!r} and {bound.id!r} have the same webhook signing "
+                              f"secret, so a delivery to {path} could belong to either",
+                              path=f"instances.{bound.id}.settings",
+                              fix=f"give each its own endpoint and secret, or use /webhooks/{bound.id}")
+        seen[identity] = bound.id
 
 
 def _dispatch_shared(method: str, by_instance: dict[str, Route]) -> Any:

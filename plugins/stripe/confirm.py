@@ -5,8 +5,9 @@ Nothing the browser says is trusted: as the hardened Checkout connector does, th
 retrieved from Stripe and must be the Payment's (``interfaceId``, ``metadata.ct_payment_id``), for the
 session's cart (``metadata.cart_id``), of the Payment's amount and currency, and in a confirmed status.
 Then the transactions are recorded exactly as the webhook for that status records them (same
-interaction ids), so a webhook arriving before or after changes nothing; with them, the PaymentMethod when the
-shopper asked to store it (``saved.py``), which the host stores once:
+interaction ids), so a webhook arriving before or after changes nothing; with them what the shopper paid
+with (the PaymentMethod's ``type``, ``card``, ``klarna``..., which replaces the Payment's method) and the
+PaymentMethod when the shopper asked to store it (``saved.py``), which the host stores once:
 
 ==================  ==========================================  =====================================
 status              recorded                                    answer
@@ -72,14 +73,18 @@ def confirm_route(retrieve: Callable[[str], Awaitable[dict[str, Any]]],
                 or Money(int(pi.get("amount") or 0), str(pi.get("currency", "")).upper()) != \
                 Money(planned.cent_amount, planned.currency):
             return _rejected(payment_id, f"{pi_id} does not match the Payment")
+        method = pi.get("payment_method")
+        paid_with = str(method["type"]) if isinstance(method, dict) and isinstance(method.get("type"), str) \
+            else None
         if status == "processing":
             pending = TransactionResult(TxType.AUTHORIZATION, TxState.PENDING, planned, pi_id)
-            await ctx.record(PaymentEvent((pending,), payment_id=payment.id, psp_reference=pi_id))
+            await ctx.record(PaymentEvent((pending,), payment_id=payment.id, psp_reference=pi_id,
+                                          paid_with=paid_with))
             return web.json_response({"outcome": "pending"}, status=202)
         event = intent_event(pi)
         if event is None:
             return _rejected(payment_id, f"{pi_id} is {status}")
-        await ctx.record(dataclasses.replace(event, saved=await saved(pi)))
+        await ctx.record(dataclasses.replace(event, saved=await saved(pi), paid_with=event.paid_with or paid_with))
         return web.json_response({"outcome": "approved"})
 
     return Route("POST", "/confirmPayments/{paymentId}", confirm, auth="session", name="stripe-confirm-payments")

@@ -4,21 +4,33 @@ The interaction ids are the same ones the synchronous results use (see ``provide
 consolidating update merges a webhook with the transaction a modification already recorded instead of
 adding a second one:
 
-==============================================  ===============================  =======================
-event                                           transaction(s)                   interactionId
-==============================================  ===============================  =======================
-payment_intent.amount_capturable_updated        Authorization Success            PaymentIntent id
-payment_intent.succeeded                        Authorization Success            PaymentIntent id
-                                                + Charge Success                 Charge id
-payment_intent.payment_failed                   Authorization Failure            PaymentIntent id
-payment_intent.canceled                         CancelAuthorization Success      PaymentIntent id
-charge.captured                                 Charge Success                   Charge id
-charge.refunded (refunds expanded)              Refund per refund, by status     Refund id
-refund.created / .updated / .failed,            Refund, by status                Refund id
+=============================================  ===============================  ================================
+event                                          transaction(s)                   interactionId
+=============================================  ===============================  ================================
+charge.succeeded, not captured (manual)        Authorization Success            PaymentIntent id
+charge.succeeded, captured (automatic)         Authorization Success            PaymentIntent id
+                                               + Charge Success                 Charge id
+payment_intent.amount_capturable_updated       Authorization Success            PaymentIntent id
+payment_intent.processing                      Authorization Pending            PaymentIntent id
+payment_intent.succeeded                       Authorization Success            PaymentIntent id
+                                               + Charge Success                 Charge id
+payment_intent.payment_failed                  Authorization Failure            PaymentIntent id
+payment_intent.canceled                        CancelAuthorization Success      PaymentIntent id
+charge.captured                                Charge Success                   Charge id
+charge.updated (amount_captured grew)          Charge Success for the growth    ``capture_reference``
+charge.refunded                                Charge Success (what Stripe      Charge id
+                                               captured) + Refund per refund    Refund id
+                                               (listed from Stripe under the
+                                               clover API: ``webhooks.py``)
+refund.created / .updated / .failed,           Refund, by status                Refund id
 charge.refund.updated
-charge.dispute.created                          Chargeback Success               Dispute id
-charge.dispute.closed (won / warning_closed)    Chargeback Failure               Dispute id
-==============================================  ===============================  =======================
+charge.dispute.created                         Chargeback Success               Dispute id
+charge.dispute.closed (won / warning_closed)   Chargeback Failure               Dispute id
+=============================================  ===============================  ================================
+
+Charge events also carry ``payment_method_details.type`` (``card``, ``klarna``...) as ``paid_with``: the
+host replaces the Payment's method (the component it was created with) by it.
+``payment_intent.requires_action`` records nothing (logged).
 
 Anything else maps to no event: acknowledged, nothing recorded.
 """
@@ -42,6 +54,9 @@ REFUND_STATES: Mapping[str, TxState] = {
 
 #: The event types to enable on a Stripe webhook endpoint (documented in docs/plugins/stripe.md).
 HANDLED_EVENTS: tuple[str, ...] = (
+    "charge.succeeded",
+    "charge.updated",
+    "payment_intent.processing",
     "payment_intent.amount_capturable_updated",
     "payment_intent.succeeded",
     "payment_intent.payment_failed",
@@ -74,6 +89,14 @@ def to_money(amount: Any, obj: Obj) -> Money | None:
     return Money(amount, currency.upper())
 
 
+def capture_reference(charge_id: str, captured: int, amount: int) -> str:
+    """The interactionId of a capture that brought the Charge's ``amount_captured`` to ``captured`` with
+    ``amount``: the Charge id for the first (the only one without multicapture: the one ``charge.captured``
+    and ``payment_intent.succeeded`` name), ``{charge}:{captured}`` for each later one (unique, and the
+    same from the capture's answer and from its ``charge.updated``)."""
+    return charge_id if captured <= amount else f"{charge_id}:{captured}"
+
+
 def _ct_payment_id(obj: Obj) -> str | None:
     metadata = obj.get("metadata")
     if isinstance(metadata, Mapping):
@@ -97,7 +120,7 @@ def _event(obj: Obj, psp_reference: str | None, *txs: TransactionResult,
             or (psp_reference is None and _ct_payment_id(obj) is None):
         return None
     return PaymentEvent(transactions=tuple(txs), payment_id=_ct_payment_id(obj),
-                        psp_reference=psp_reference, method=method)
+                        psp_reference=psp_reference, method=method, paid_with=method)
 
 
 def _latest_charge(pi: Obj) -> Any:
@@ -137,6 +160,36 @@ def _succeeded(pi: Obj) -> PaymentEvent | None:
                   method=_method(charge))
 
 
+def _processing(pi: Obj) -> PaymentEvent | None:
+    return _event(pi, ref(pi), TransactionResult(TxType.AUTHORIZATION, TxState.PENDING,
+                                                 to_money(pi.get("amount"), pi), ref(pi)))
+
+
+def _charge_succeeded(charge: Obj) -> PaymentEvent | None:
+    pi_id = ref(charge.get("payment_intent"))
+    authorized = TransactionResult(TxType.AUTHORIZATION, TxState.SUCCESS, to_money(charge.get("amount"), charge),
+                                   pi_id)
+    if not charge.get("captured"):
+        return _event(charge, pi_id, authorized, method=_method(charge))
+    captured = to_money(charge.get("amount_captured"), charge) or to_money(charge.get("amount"), charge)
+    return _event(charge, pi_id, authorized, TransactionResult(TxType.CHARGE, TxState.SUCCESS, captured, ref(charge)),
+                  method=_method(charge))
+
+
+def _charge_updated(charge: Obj) -> PaymentEvent | None:
+    """A capture (of several, with multicapture) shows as ``amount_captured`` growing."""
+    previous = charge.get("previous_attributes")
+    before = previous.get("amount_captured") if isinstance(previous, Mapping) else None
+    after, charge_id = charge.get("amount_captured"), ref(charge)
+    if not isinstance(before, int) or not isinstance(after, int) or after <= before or charge_id is None:
+        return None
+    delta = to_money(after - before, charge)
+    return _event(charge, ref(charge.get("payment_intent")),
+                  TransactionResult(TxType.CHARGE, TxState.SUCCESS, delta,
+                                    capture_reference(charge_id, after, after - before)),
+                  method=_method(charge))
+
+
 def _failed(pi: Obj) -> PaymentEvent | None:
     amount = to_money(pi.get("amount"), pi)
     return _event(pi, ref(pi), TransactionResult(TxType.AUTHORIZATION, TxState.FAILURE, amount, ref(pi)))
@@ -162,12 +215,19 @@ def _refund_tx(refund: Obj) -> TransactionResult | None:
 
 
 def _charge_refunded(charge: Obj) -> PaymentEvent | None:
-    # Since API version 2022-11-15 ``refunds`` is not part of the charge in events: then nothing is
-    # written here and refund.created / refund.updated carry each refund.
+    """What Stripe captured (a Charge commercetools lacks is added before the refunds are weighed; with
+    several captures only the first is named so, and a missing later one waits for its ``charge.updated``)
+    and one Refund per refund. Since API version 2022-11-15 ``refunds`` is not part of the charge in
+    events: ``webhooks.py`` lists them from Stripe and puts them in ``refunds.data`` first."""
     refunds = charge.get("refunds")
     data = refunds.get("data") if isinstance(refunds, Mapping) else None
     txs = [tx for tx in (_refund_tx(r) for r in data or () if isinstance(r, Mapping)) if tx is not None]
-    return _event(charge, ref(charge.get("payment_intent")), *txs, method=_method(charge))
+    if not txs:
+        return None
+    captured = to_money(charge.get("amount_captured"), charge)
+    first = [TransactionResult(TxType.CHARGE, TxState.SUCCESS, captured, ref(charge))] \
+        if captured is not None and captured.cent_amount > 0 and charge.get("captured") else []
+    return _event(charge, ref(charge.get("payment_intent")), *first, *txs, method=_method(charge))
 
 
 def _refund(refund: Obj) -> PaymentEvent | None:
@@ -196,6 +256,9 @@ def _dispute_created(dispute: Obj) -> PaymentEvent | None:
 
 
 MAPPERS: Mapping[str, Callable[[Obj], PaymentEvent | None]] = {
+    "charge.succeeded": _charge_succeeded,
+    "charge.updated": _charge_updated,
+    "payment_intent.processing": _processing,
     "payment_intent.amount_capturable_updated": _capturable,
     "payment_intent.succeeded": _succeeded,
     "payment_intent.payment_failed": _failed,
@@ -230,4 +293,6 @@ def map_event(event: Obj) -> PaymentEvent | None:
     mapper = MAPPERS.get(str(event.get("type")))
     if mapper is None or not isinstance(obj, Mapping):
         return None
+    if event.get("type") == "charge.updated" and isinstance(data, Mapping):
+        obj = {**obj, "previous_attributes": data.get("previous_attributes")}
     return mapper(obj)

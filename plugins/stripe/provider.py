@@ -4,7 +4,8 @@ Interaction ids (the key the host consolidates transactions on) are the same in 
 in webhooks (``events.py``), so a modification and its webhook never count twice:
 
 * authorization, cancel: the PaymentIntent id (``pi_...``);
-* capture: the Charge id (``ch_...``, the PaymentIntent's ``latest_charge``);
+* capture: the Charge id (``ch_...``, the PaymentIntent's ``latest_charge``); a further capture of a
+  multicapture PaymentIntent ``{ch_...}:{amount captured so far}`` (``events.capture_reference``);
 * refund: the Refund id (``re_...``), one per refund, so partial refunds never collapse;
 * a modification Stripe refused: ``{pi}:{operation}:failed:{idempotency key}``, unique per attempt.
 
@@ -15,6 +16,8 @@ PaymentIntents and Refunds also carry it as ``metadata.ct_attempt_key``, for ``r
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Mapping, Sequence
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -53,7 +56,7 @@ from plugins.stripe.body import parse_body, payment_method_type
 from plugins.stripe.confirm import confirm_route
 from plugins.stripe.customers import StripeCustomers, customer_session_route
 from plugins.stripe.errors import fail, redact, stripe_code, stripe_message
-from plugins.stripe.events import REFUND_STATES
+from plugins.stripe.events import REFUND_STATES, capture_reference
 from plugins.stripe.express import express_routes
 from plugins.stripe.reconcile import ATTEMPT_KEY, reconcile
 from plugins.stripe.routes import billing_details, element_routes
@@ -73,16 +76,19 @@ APP_URL = "https://pypi.org/project/connector-host/"
 #: From this API version on Stripe refuses ``payment_method_types`` on create and takes
 #: ``allowed_payment_method_types`` (2026-07-29.dahlia added it, 2026-09-30.endive removed the old one).
 _ALLOWED_TYPES_SINCE = "2026-07-29"
+_CAPTURING = (TxState.SUCCESS, TxState.PENDING, TxState.INITIAL)
 
 class StripeProvider(PaymentProvider[StripeSettings]):
     """A ``connector.yaml`` instance with ``plugin: stripe``."""
 
     Settings: ClassVar[type[ProviderSettings]] = StripeSettings
     capabilities: ClassVar[Capabilities] = Capabilities(
-        methods=frozenset(METHODS), partial_capture=True, multiple_capture=False, refund=True,
+        methods=frozenset(METHODS), partial_capture=True, multiple_capture=True, refund=True,
         partial_refund=True, multiple_refund=True, cancel=True, webhooks=True, async_modifications=True,
         stored_payment_methods=True, payment_by_get=True)
     host_api: ClassVar[str] = ">=1.3,<2"
+    #: The official connector's endpoint; each instance verifies with its own ``webhookSecret``.
+    webhook_path: ClassVar[str | None] = "/stripe/webhooks"
 
     def __init__(self, settings: StripeSettings, context: ProviderContext) -> None:
         super().__init__(settings, context)
@@ -113,6 +119,14 @@ class StripeProvider(PaymentProvider[StripeSettings]):
         if self._session is not None:
             await self._session.close()
         self._session = self._client = None
+
+    @property
+    def instance_capabilities(self) -> Capabilities:
+        """Several captures of one PaymentIntent only with ``multicapture: true`` (Stripe's multicapture)."""
+        return dataclasses.replace(self.capabilities, multiple_capture=self.config.multicapture)
+
+    def webhook_identity(self) -> str:
+        return hashlib.sha256(self.config.webhook_secret.get_secret_value().encode()).hexdigest()
 
     @property
     def client(self) -> stripe.StripeClient:
@@ -195,6 +209,7 @@ class StripeProvider(PaymentProvider[StripeSettings]):
             params["payment_method"] = body.payment_method_id
         if body.payment_method_options:
             params["payment_method_options"] = body.payment_method_options
+        self._request_multicapture(params, request.capture_method)
         if request.store_method and request.customer_id:
             # Stripe attaches the method to the Customer once the browser confirmed; the confirmation route or
             # the webhook then hands it to the host to store (``saved.py``)
@@ -255,19 +270,51 @@ class StripeProvider(PaymentProvider[StripeSettings]):
         except stripe.StripeError as exc:
             fail(self.log, exc, "detach", method.id)
 
+    def _request_multicapture(self, params: dict[str, Any], capture_method: CaptureMethod) -> None:
+        """``payment_method_options.card.request_multicapture`` for a manual capture with ``multicapture``."""
+        if self.config.multicapture and capture_method == CaptureMethod.MANUAL:
+            options = params.setdefault("payment_method_options", {})
+            options["card"] = {"request_multicapture": "if_available", **(options.get("card") or {})}
+
     async def capture(self, request: ModificationRequest) -> ModificationResult:
+        """Capture ``request.amount``. With ``multicapture``, every capture that leaves part of the
+        authorization (the Payment's captures, this one's reservation included) sends ``final_capture: false``
+        so that Stripe keeps the rest capturable — when Stripe made multicapture available for the card
+        (``payment_method_details.card.multicapture.status``, read first, as the official connector does)."""
         pi_id = self._intent(request)
+        params: dict[str, Any] = {"amount_to_capture": request.amount.cent_amount}
+        payment = request.payment
+        if self.config.multicapture and payment.total(TxType.CHARGE, _CAPTURING) < \
+                payment.total(TxType.AUTHORIZATION) and await self._multicapture_available(pi_id):
+            params["final_capture"] = False
         try:
             pi = await self.client.v1.payment_intents.capture_async(
-                pi_id, {"amount_to_capture": request.amount.cent_amount},
-                self._options(request.idempotency_key))
+                pi_id, cast("Any", params), self._options(request.idempotency_key))
         except stripe.StripeError as exc:
             return self._refused(exc, "capture", pi_id, request)
         self._note_replay(pi, "capture", pi_id)
-        outcome = Outcome.APPROVED if pi.status == "succeeded" else Outcome.RECEIVED
+        outcome = Outcome.APPROVED if pi.status in ("succeeded", "requires_capture") else Outcome.RECEIVED
         charge = pi.latest_charge     # an id, or a Charge when expanded (localstripe always expands)
         charge_id = charge if isinstance(charge, str) else charge.id if charge is not None else None
-        return ModificationResult(outcome, charge_id or pi_id)
+        if charge_id is None:
+            return ModificationResult(outcome, pi_id)
+        seen = pi.to_dict()
+        expanded = seen.get("latest_charge")
+        captured = seen.get("amount_received") or (expanded.get("amount_captured")
+                                                   if isinstance(expanded, dict) else None)
+        return ModificationResult(outcome, capture_reference(charge_id, int(captured or 0),
+                                                             request.amount.cent_amount))
+
+    async def _multicapture_available(self, pi_id: str) -> bool:
+        try:
+            pi = await self.client.v1.payment_intents.retrieve_async(pi_id, {"expand": ["latest_charge"]})
+        except stripe.StripeError as exc:
+            fail(self.log, exc, "retrieve", pi_id)
+        charge = pi.to_dict().get("latest_charge")
+        details = charge.get("payment_method_details") if isinstance(charge, dict) else None
+        card = details.get("card") if isinstance(details, dict) else None
+        multicapture = card.get("multicapture") if isinstance(card, dict) else None
+        return isinstance(multicapture, dict) and multicapture.get("status") == "available"
 
     async def cancel(self, request: ModificationRequest) -> ModificationResult:
         pi_id = self._intent(request)

@@ -70,6 +70,8 @@ class StripeSettings(ProviderSettings):
                                              "(Apple's domain association file), as STRIPE_APPLE_PAY_WELL_KNOWN")
     allowed_origins: list[str] = Field(default_factory=list, description="origins POST /express-config "
                                        "answers (CK's ALLOWED_ORIGINS); empty: every origin is refused")
+    multicapture: bool = Field(False, description="manual-capture PaymentIntents ask Stripe for multicapture "
+                               "(request_multicapture: if_available) and may be captured in several parts")
 
     @field_validator("secret_key")
     @classmethod

@@ -65,9 +65,10 @@ def pay_with_stripe(page: Page, live: Live, card: str) -> str:
 def test_stripe_payment_element_authorizes_and_the_merchant_captures(page: Page, live: Live) -> None:
     cart = pay_with_stripe(page, live, "pm_card_visa")
     expect(page.locator("#outcome-title")).to_have_text("Thank you for your order")
-    expect(transaction_row(page, "payment", "Authorization Success 59.50 EUR")).to_be_visible()
+    # the Payment names what the shopper paid with (Stripe's payment method type), not the component
+    expect(transaction_row(page, "card", "Authorization Success 59.50 EUR")).to_be_visible()
     [payment] = live.payments_of(cart)
-    assert payment["paymentMethodInfo"]["paymentInterface"] == "stripe-eu"
+    assert payment["paymentMethodInfo"] == {"paymentInterface": "stripe-eu", "method": "card"}
     assert payment["interfaceId"].startswith("pi_")
     assert transactions(payment) == [("Authorization", "Success", 5950)]
     calls = page.evaluate("window.__stripe.calls")
@@ -77,9 +78,9 @@ def test_stripe_payment_element_authorizes_and_the_merchant_captures(page: Page,
     assert [c[0] for c in calls[2:]] == ["create", "submit", "confirmPayment"]
     assert calls[4][1] == "if_required" and f"paymentReference={payment['id']}" in calls[4][2]
 
-    page.locator(".payment[data-method='payment']").get_by_role("button", name="Capture 59.50 EUR").click()
+    page.locator(".payment[data-method='card']").get_by_role("button", name="Capture 59.50 EUR").click()
     expect(page.locator("#merchant-result")).to_have_text("capturePayment: approved")
-    expect(transaction_row(page, "payment", "Charge Success 59.50 EUR")).to_be_visible()
+    expect(transaction_row(page, "card", "Charge Success 59.50 EUR")).to_be_visible()
 
 
 @pytest.mark.parametrize("card", ["pm_card_chargeCustomerFail"])

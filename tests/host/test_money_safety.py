@@ -9,12 +9,17 @@ much money was captured, refunded or authorized, and the answers Checkout got.
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
+from host import metrics
 from host.testing import HostClient, HostProcess, HostShortcuts
+from plugins.sandbox.settings import DEV_WEBHOOK_SECRET
+from plugins.sandbox.signing import sign
 
 INSTANCES = """\
 card: {plugin: sandbox, paymentInterface: mock}
@@ -191,3 +196,44 @@ async def test_a_card_payment_and_a_redeem_racing_on_one_cart_never_overpay(repl
                                  headers={"X-Session-Id": gift_session}))
         assert pay.status < 500 and redeem.status < 500, (pay.status, redeem.status)
         assert _paid(replicas[0], card_session) <= TOTAL
+
+
+# -- a PSP's event above what was captured (issue 17) -------------------------------------------------
+
+def _sandbox_event(pid: str, reference: str, tx_type: str, cents: int) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps({"id": f"evt-{reference}", "type": tx_type.lower(), "paymentId": pid, "pspReference": reference,
+                       "transactionType": tx_type, "state": "Success", "amount": _money(cents)}).encode()
+    return body, {"Sandbox-Signature": sign(DEV_WEBHOOK_SECRET, body, int(time.time()))}
+
+
+def _flagged() -> float:
+    return float(metrics.EVENTS_FLAGGED.labels("card", "refund_above_charge")._value.get())
+
+
+async def test_a_refund_event_above_the_capture_is_flagged_until_the_capture_is_recorded(
+        money_host: Callable[..., Awaitable[HostClient]]) -> None:
+    """A PSP reports a 25.00 refund of a payment commercetools shows captured for 20.00 (its event for a
+    second, dashboard capture is still on its way): the refund is not recorded, the PSP is told 409 and the
+    Payment says why; once the capture's event arrives the redelivered refund is recorded."""
+    host = await money_host(INSTANCES)
+    pid = await _authorized(host)
+    assert (await (await host.intent(pid, {"action": "capturePayment", "amount": _money(2000)})).json())["outcome"] \
+        == "approved"
+    before = _flagged()
+    refund = _sandbox_event(pid, "re-dashboard", "Refund", 2500)
+
+    first = await host.post_webhook("card", *refund)
+    assert first.status == 409, await first.text()
+    flagged = host.payment(pid)
+    assert _total(flagged, "Refund") == 0                                     # not recorded blindly
+    assert "re-dashboard" in flagged["paymentStatus"]["interfaceText"]        # visible on the Payment
+    assert _flagged() == before + 1
+    assert (await host.post_webhook("card", *refund)).status == 409           # redelivered: still held back
+    assert host.payment(pid)["version"] == flagged["version"]                 # and marked once
+
+    assert (await host.post_webhook("card", *_sandbox_event(pid, "ch-dashboard", "Charge", 1000))).status == 200
+    assert (await host.post_webhook("card", *refund)).status == 200
+    settled = host.payment(pid)
+    assert (_total(settled, "Charge"), _total(settled, "Refund")) == (3000, 2500)
+    assert (await host.post_webhook("card", *refund)).status == 200           # once more: nothing changes
+    assert host.payment(pid)["version"] == settled["version"]

@@ -102,6 +102,14 @@ def test_interface_id_and_method_are_set_only_when_unset() -> None:
     assert build_actions(payment, update) == [{"action": "setMethodInfoInterface", "interface": "mock"}]
 
 
+def test_what_the_shopper_paid_with_replaces_the_method_once() -> None:
+    payment = _payment()                                    # created with the component's name, "card" here
+    assert build_actions(payment, PaymentUpdate(paid_with="klarna")) == [
+        {"action": "setMethodInfoMethod", "method": "klarna"}]
+    assert build_actions(payment, PaymentUpdate(paid_with="card")) == []   # already so: nothing to write
+    assert build_actions(payment, PaymentUpdate(method="klarna")) == []    # ``method`` only fills an empty one
+
+
 def test_an_extra_the_webhook_already_recorded_is_not_recorded_again() -> None:
     """The Charge of an automatic capture, recorded first by the PSP's webhook, then by the outcome write."""
     payment = _payment({"id": "a", "type": "Authorization", "state": "Initial", "interfaceId": "k1",

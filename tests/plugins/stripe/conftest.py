@@ -47,6 +47,7 @@ from plugins.stripe import StripeProvider, StripeSettings
 SECRET_KEY = "sk_test_connectorhostSECRETkey0123456789"
 PUBLISHABLE_KEY = "pk_test_connectorhostPUBLICkey"
 WEBHOOK_SECRET = "whsec_connectorhost_test_secret"
+US_WEBHOOK_SECRET = "whsec_us_other_secret"
 DELIVERY_WAIT = 5.0   # seconds; localstripe posts an event about 1 s after it happens
 
 
@@ -128,6 +129,15 @@ class Build:
                 f"  settings: {{secretKey: {SECRET_KEY}, publishableKey: {PUBLISHABLE_KEY},\n"
                 f"             webhookSecret: {WEBHOOK_SECRET}, apiBase: \"{localstripe}\",\n"
                 f"             paymentMethodTypes: [card]{extra}}}\n")
+
+    @staticmethod
+    def two_accounts_yaml(localstripe: str, us_secret: str = US_WEBHOOK_SECRET) -> str:
+        """``stripe-eu`` (manual capture) and ``stripe-us`` (automatic, its own key and webhook secret)."""
+        return Build.instance_yaml(localstripe) + (
+            f"stripe-us:\n  plugin: stripe\n  paymentInterface: stripe-us\n  captureMethod: automatic\n"
+            f"  settings: {{secretKey: sk_test_usACCOUNT, publishableKey: pk_test_usACCOUNT,\n"
+            f"             webhookSecret: {us_secret}, apiBase: \"{localstripe}\",\n"
+            f"             paymentMethodTypes: [card]}}\n")
 
     @staticmethod
     def sign(body: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:

@@ -7,6 +7,7 @@ then capture, partial refunds, cancel and reverse go through ``/operations/payme
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Mapping
@@ -16,8 +17,9 @@ import aiohttp
 import pytest
 import stripe
 
-from host import Money, TxType
+from host import Capabilities, Money, TxType
 from host.testing import HostClient, ProviderContract
+from plugins.stripe import StripeProvider
 
 
 class TestStripeContract(ProviderContract):
@@ -32,6 +34,11 @@ class TestStripeContract(ProviderContract):
     def _on_localstripe(self, localstripe: str, build: Any) -> None:
         self.api_base = localstripe
         self.keys = build
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """The instance's (``multicapture`` off, as localstripe captures a PaymentIntent once)."""
+        return dataclasses.replace(StripeProvider.capabilities, multiple_capture=False)
 
     def instance_settings(self) -> Mapping[str, Any]:
         return {"secretKey": self.keys.SECRET_KEY, "publishableKey": self.keys.PUBLISHABLE_KEY,

@@ -11,14 +11,7 @@ from host import TxType
 
 
 def _instances(localstripe: str, build: Any) -> str:
-    return build.instance_yaml(localstripe) + f"""\
-stripe-us:
-  plugin: stripe
-  paymentInterface: stripe-us
-  captureMethod: automatic
-  settings: {{secretKey: sk_test_usACCOUNT, publishableKey: pk_test_usACCOUNT,
-             webhookSecret: whsec_us_other_secret, apiBase: "{localstripe}", paymentMethodTypes: [card]}}
-"""
+    return str(build.two_accounts_yaml(localstripe))
 
 
 def _event(payment_id: str, charge: str, cents: int) -> bytes:

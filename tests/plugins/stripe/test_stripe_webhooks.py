@@ -8,6 +8,7 @@ rest sign Stripe-shaped events here, with the same HMAC scheme Stripe uses: pars
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -26,6 +27,7 @@ from host import (
     WebhookResult,
     WebhookSignatureError,
 )
+from plugins.stripe.events import capture_reference
 
 PAYMENT_ID = "0f9e8d7c-6b5a-4321-9876-543210fedcba"
 
@@ -198,15 +200,67 @@ async def test_charge_refunded_with_expanded_refunds_records_one_refund_each(par
     request = build.event("charge.refunded", charge(amount_refunded=500, refunds=refunds))
     (event,) = (await parser.parse_webhook(request)).events
     assert event.transactions == (
+        TransactionResult(TxType.CHARGE, TxState.SUCCESS, Money(1000, "EUR"), "ch_1"),  # what Stripe captured
         TransactionResult(TxType.REFUND, TxState.SUCCESS, Money(300, "EUR"), "re_1"),
         TransactionResult(TxType.REFUND, TxState.PENDING, Money(200, "EUR"), "re_2"))
     assert all(tx.type != TxType.CHARGEBACK for tx in event.transactions)   # unlike the official connector
 
 
-async def test_charge_refunded_without_refunds_records_nothing(parser, build):
-    """Current API versions leave ``refunds`` out of the charge: refund.* events carry them instead."""
-    request = build.event("charge.refunded", charge(amount_refunded=500))
-    assert await parser.parse_webhook(request) == WebhookResult()
+@pytest.mark.localstripe
+async def test_charge_refunded_under_clover_lists_the_refunds_from_stripe(provider, browser, build):
+    """The pinned clover API sends the charge without ``refunds``: each refund is listed from Stripe."""
+    created = build.create(1000)
+    pi_id = (await provider.create_payment(created)).psp_reference
+    confirmed = await browser.v1.payment_intents.confirm_async(pi_id)
+    await browser.v1.payment_intents.capture_async(pi_id)
+    first = await browser.v1.refunds.create_async({"payment_intent": pi_id, "amount": 300})
+    second = await browser.v1.refunds.create_async({"payment_intent": pi_id, "amount": 200})
+    ch = (await browser.v1.charges.retrieve_async(confirmed.latest_charge.id)).to_dict()
+    ch.pop("refunds", None)
+    ch["metadata"] = {"ct_payment_id": created.payment.id}
+    (event,) = (await provider.parse_webhook(build.event("charge.refunded", ch))).events
+    refunds = {tx.interaction_id: tx.amount for tx in event.transactions if tx.type == TxType.REFUND}
+    assert refunds == {first.id: Money(300, "EUR"), second.id: Money(200, "EUR")}
+
+
+async def test_charge_succeeded_manual_records_the_authorization_and_the_method(parser, build):
+    request = build.event("charge.succeeded", charge(captured=False, amount_captured=0,
+                                                     payment_method_details={"type": "klarna"}))
+    (event,) = (await parser.parse_webhook(request)).events
+    assert (event.payment_id, event.psp_reference, event.paid_with) == (PAYMENT_ID, "pi_1", "klarna")
+    assert event.transactions == (TransactionResult(TxType.AUTHORIZATION, TxState.SUCCESS, Money(1000, "EUR"),
+                                                    "pi_1"),)
+
+
+async def test_charge_succeeded_captured_records_authorization_and_charge(parser, build):
+    (event,) = (await parser.parse_webhook(build.event("charge.succeeded", charge()))).events
+    assert event.transactions == (
+        TransactionResult(TxType.AUTHORIZATION, TxState.SUCCESS, Money(1000, "EUR"), "pi_1"),
+        TransactionResult(TxType.CHARGE, TxState.SUCCESS, Money(1000, "EUR"), "ch_1"))
+
+
+def _updated(build: Any, before: int, after: int) -> WebhookRequest:
+    body = json.dumps({"id": "evt_u", "object": "event", "type": "charge.updated", "created": int(time.time()),
+                       "data": {"object": charge(amount_captured=after),
+                                "previous_attributes": {"amount_captured": before}}}).encode()
+    return WebhookRequest(body=body, headers={"Stripe-Signature": build.sign(body)})
+
+
+async def test_charge_updated_records_the_captured_growth_under_the_capture_reference(parser, build):
+    (first,) = (await parser.parse_webhook(_updated(build, 0, 400))).events
+    (second,) = (await parser.parse_webhook(_updated(build, 400, 700))).events
+    assert first.transactions == (TransactionResult(TxType.CHARGE, TxState.SUCCESS, Money(400, "EUR"), "ch_1"),)
+    assert second.transactions == (TransactionResult(TxType.CHARGE, TxState.SUCCESS, Money(300, "EUR"),
+                                                     "ch_1:700"),)
+    assert capture_reference("ch_1", 700, 300) == "ch_1:700"      # what the capture's own answer names it
+    assert await parser.parse_webhook(_updated(build, 700, 700)) == WebhookResult()   # another field changed
+
+
+async def test_processing_records_a_pending_authorization(parser, build):
+    (event,) = (await parser.parse_webhook(build.event("payment_intent.processing", intent(status="processing"))
+                )).events
+    assert event.transactions == (TransactionResult(TxType.AUTHORIZATION, TxState.PENDING, Money(1000, "EUR"),
+                                                    "pi_1"),)
 
 
 @pytest.mark.parametrize(("status", "state"), [("succeeded", TxState.SUCCESS), ("pending", TxState.PENDING),
@@ -237,7 +291,7 @@ async def test_a_won_dispute_turns_the_chargeback_into_a_failure(parser, build):
     assert event.transactions[0].state == TxState.FAILURE and event.transactions[0].interaction_id == "du_1"
 
 
-@pytest.mark.parametrize("event_type", ["customer.created", "payment_intent.created", "charge.succeeded",
+@pytest.mark.parametrize("event_type", ["customer.created", "payment_intent.created",
                                         "payment_intent.requires_action"])
 async def test_other_events_are_acknowledged_without_recording(parser, build, event_type):
     request = build.event(event_type, intent())
@@ -253,3 +307,16 @@ async def test_an_object_without_an_id_records_nothing(parser, build):
 async def test_nothing_left_to_capture_is_not_an_authorization(parser, build):
     request = build.event("payment_intent.amount_capturable_updated", intent(amount_capturable=0))
     assert await parser.parse_webhook(request) == WebhookResult()
+
+
+async def test_with_multicapture_whole_charge_events_leave_each_capture_to_its_own_record(make_provider, build):
+    """Captured in parts, the Charge ``ch_1`` (everything captured) would count the later captures
+    (``ch_1:{amount}``) twice: payment_intent.succeeded and charge.refunded leave it out."""
+    parser = await make_provider(multicapture=True)
+    pi = intent(amount_received=700, status="succeeded", capture_method="manual")
+    (succeeded,) = (await parser.parse_webhook(build.event("payment_intent.succeeded", pi))).events
+    assert [tx.type for tx in succeeded.transactions] == [TxType.AUTHORIZATION]
+    multicaptured = charge(amount_captured=700, refunds={"object": "list", "data": [refund("re_1", 300, "succeeded")]},
+                           payment_method_details={"type": "card", "card": {"multicapture": {"status": "available"}}})
+    (refunded,) = (await parser.parse_webhook(build.event("charge.refunded", multicaptured))).events
+    assert refunded.transactions == (TransactionResult(TxType.REFUND, TxState.SUCCESS, Money(300, "EUR"), "re_1"),)
