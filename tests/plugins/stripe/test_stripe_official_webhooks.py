@@ -19,6 +19,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+import aiohttp
 import pytest
 import stripe
 from aioresponses import CallbackResult, aioresponses
@@ -376,3 +377,47 @@ async def test_the_shared_path_costs_what_the_instance_path_costs(
     assert (await deliver(host, body, build.WEBHOOK_SECRET, build)).status == 200
     assert host.ct.stats() == {"GET /{projectKey}/payments/{id}": 1}
     assert txs(host.payment(payment_id)) == [("Authorization", "Success", 1200)]
+
+
+async def official_payment(host: Any, browser: stripe.StripeClient, amount: int) -> tuple[str, str]:
+    """A Payment as the official connector leaves it after authorization (STRIPE.md §1.2, §7.5): no ``key``,
+    no reservation of ours, Authorization Success under the PaymentIntent id; the PaymentIntent made and
+    confirmed by it on the same Stripe account. (Payment id, PaymentIntent id)."""
+    pi = await browser.v1.payment_intents.create_async({
+        "amount": amount, "currency": "eur", "capture_method": "manual", "payment_method_types": ["card"],
+        "payment_method": "pm_card_visa", "confirm": True, "metadata": {"cart_id": "c-official"}})
+    money = {"centAmount": amount, "currencyCode": "EUR"}
+    draft = {"amountPlanned": money, "interfaceId": pi.id,
+             "paymentMethodInfo": {"paymentInterface": "stripe-eu", "method": "card"},
+             "transactions": [{"type": "Authorization", "state": "Success", "amount": money, "interactionId": pi.id}]}
+    auth = {"Authorization": f"Bearer {host.ct.issue_token('connector')}"}
+    async with aiohttp.ClientSession() as http, \
+            http.post(f"{host.ct.url}/{host.ct.project_key}/payments", json=draft, headers=auth) as resp:
+        assert resp.status == 201, await resp.text()
+        return str((await resp.json())["id"]), pi.id
+
+
+@pytest.mark.localstripe
+async def test_payments_the_official_connector_made_are_captured_refunded_and_cancelled_here(
+        connector_host: Any, localstripe: str, build: Any, browser: stripe.StripeClient) -> None:
+    """After a migration, Payments authorized by the official connector are modified by the host like its own
+    (docs/plugins/stripe.md, "Migrating from the official connector"): Stripe captures, refunds and cancels
+    the PaymentIntent, and commercetools records each once."""
+    host = await connector_host(build.instance_yaml(localstripe))
+    payment_id, pi_id = await official_payment(host, browser, 1500)
+    for action in ({"action": "capturePayment", "amount": {"centAmount": 1000, "currencyCode": "EUR"}},
+                   {"action": "refundPayment", "amount": {"centAmount": 300, "currencyCode": "EUR"}}):
+        resp = await host.intent(payment_id, action)
+        assert (resp.status, (await resp.json())["outcome"]) == (200, "approved")
+    assert txs(host.payment(payment_id)) == [("Authorization", "Success", 1500), ("Charge", "Success", 1000),
+                                             ("Refund", "Success", 300)]
+    assert (await browser.v1.payment_intents.retrieve_async(pi_id)).status == "succeeded"     # at Stripe, too
+    ours = [r for r in (await browser.v1.refunds.list_async({"payment_intent": pi_id})).data
+            if (r.to_dict().get("metadata") or {}).get("ct_payment_id") == payment_id]
+    assert [r.amount for r in ours] == [300]
+
+    other_id, other_pi = await official_payment(host, browser, 800)
+    resp = await host.intent(other_id, {"action": "cancelPayment"})
+    assert (await resp.json())["outcome"] == "approved"
+    assert ("CancelAuthorization", "Success", 800) in txs(host.payment(other_id))
+    assert (await browser.v1.payment_intents.retrieve_async(other_pi)).status == "canceled"
