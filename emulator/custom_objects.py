@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 _WRITE = ("manage_key_value_documents",)
 _READ = ("manage_key_value_documents", "view_key_value_documents")
-_NAME = re.compile(r"^[-_~.a-zA-Z0-9]{1,256}$")
+_NAME = re.compile(r"^[-_~.a-zA-Z0-9]{1,256}\Z")
 
 
 def _doc_id(container: str, key: str) -> str:

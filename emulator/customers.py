@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 _WRITE = ("manage_customers",)
 _READ = ("manage_customers", "view_customers")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\Z")
 _A = "actions"
 
 

@@ -195,7 +195,7 @@ def parse_where(text: str) -> Predicate:
         ) from None
 
 
-_SORT_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$")
+_SORT_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*\Z")
 
 
 def _path(doc: Mapping[str, Any], dotted: str) -> Any:

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 _WRITE = ("manage_types",)
 _READ = ("manage_types", "view_types")
-_KEY = re.compile(r"^[A-Za-z0-9_-]{2,256}$")
-_FIELD_NAME = re.compile(r"^[A-Za-z0-9_-]{2,36}$")
+_KEY = re.compile(r"^[A-Za-z0-9_-]{2,256}\Z")
+_FIELD_NAME = re.compile(r"^[A-Za-z0-9_-]{2,36}\Z")
 _FIELD_TYPES = ("Boolean", "String", "LocalizedString", "Enum", "LocalizedEnum", "Number", "Money", "Date",
                 "Time", "DateTime", "Reference", "Set")
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-_END_DIGITS = re.compile(r"^[0-9]{1,4}$")
+_END_DIGITS = re.compile(r"^[0-9]{1,4}\Z")
 
 
 @dataclass(frozen=True, slots=True)

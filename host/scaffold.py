@@ -35,7 +35,7 @@ from host.plugins import BUILTINS
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "plugin"
 #: Names a plugin package must not take: the host's own top-level packages and its test tree.
 RESERVED = frozenset({"host", "plugins", "emulator", "tests", "test", "conftest", "connector_host"})
-_NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+_NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*\Z")
 _MAX_LENGTH = 40
 
 

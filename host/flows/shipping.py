@@ -34,8 +34,8 @@ ADDRESS_FIELDS = frozenset({
     "country", "state", "region", "city", "postalCode", "streetName", "streetNumber", "additionalStreetInfo",
     "building", "apartment", "pOBox", "company", "department", "firstName", "lastName", "salutation", "title",
     "phone", "mobile", "email", "additionalAddressInfo"})
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-_METHOD_ID = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}\Z")
+_METHOD_ID = re.compile(r"^[A-Za-z0-9_-]{1,256}\Z")
 _MAX_FIELD = 256
 
 

@@ -34,8 +34,8 @@ TOLERANCE_SECONDS = 300
 TOKEN_TTL_SECONDS = 30 * 60
 
 _TOKEN_CONTEXT = b"sandbox-hosted-token."
-_B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_B64URL = re.compile(r"^[A-Za-z0-9_-]+\Z")
+_HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
 
 
 def _digest(secret: str, message: bytes) -> bytes:

@@ -17,8 +17,8 @@ from typing import Any
 
 from host import InvalidFieldError
 
-_PM_ID = re.compile(r"^pm_[A-Za-z0-9_]{1,200}$")
-_METHOD_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_PM_ID = re.compile(r"^pm_[A-Za-z0-9_]{1,200}\Z")
+_METHOD_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
 #: Keys of ``paymentMethodOptions.<method>`` that only the instance configuration may set.
 _RESERVED_OPTIONS = frozenset({"capture_method"})
 

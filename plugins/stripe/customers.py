@@ -42,7 +42,7 @@ from plugins.stripe.settings import StripeSettings
 #: The official connector's Type and field (STRIPE.md §5 step 5).
 STRIPE_CUSTOMER_FIELD = CustomField(type_key="payment-connector-stripe-customer-id",
                                     name="stripeConnector_stripeCustomerId", label="Stripe Customer ID")
-_CUSTOMER_ID = re.compile(r"^cus_[A-Za-z0-9]{1,250}$")
+_CUSTOMER_ID = re.compile(r"^cus_[A-Za-z0-9]{1,250}\Z")
 
 
 def _store_key(ct_customer_id: str) -> str:

@@ -37,7 +37,7 @@ from plugins.stripe.events import intent_event, ref
 if TYPE_CHECKING:
     from stripe.params import PaymentIntentCreateParams
 
-_PM_ID = re.compile(r"^pm_[A-Za-z0-9_]{1,200}$")
+_PM_ID = re.compile(r"^pm_[A-Za-z0-9_]{1,200}\Z")
 #: PaymentIntent statuses in which its PaymentMethod is attached and can be stored.
 _AUTHORIZED = frozenset({"succeeded", "requires_capture"})
 

@@ -31,10 +31,10 @@ DEFAULT_API_VERSION = "2025-12-15.clover"
 #: The official connector's default ``STRIPE_LAYOUT``.
 DEFAULT_LAYOUT = '{"type":"tabs","defaultCollapsed":false}'
 
-_SECRET_KEY = re.compile(r"^(sk|rk)_(test|live)_\S+$")
-_PUBLISHABLE_KEY = re.compile(r"^pk_(test|live)_\S+$")
+_SECRET_KEY = re.compile(r"^(sk|rk)_(test|live)_\S+\Z")
+_PUBLISHABLE_KEY = re.compile(r"^pk_(test|live)_\S+\Z")
 _DESCRIPTOR_FORBIDDEN = re.compile(r"[<>\\'\"*]")
-_ORIGIN = re.compile(r"^https?://[^/\s]+/?$")
+_ORIGIN = re.compile(r"^https?://[^/\s]+/?\Z")
 
 
 class StripeSettings(ProviderSettings):

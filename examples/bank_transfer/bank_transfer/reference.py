@@ -13,7 +13,7 @@ import re
 _BODY_LENGTH = 16
 #: our references (16 digits after the check digits), with a refund's suffix when there is one
 _IN_TEXT = re.compile(rf"(RF\d{{2}}\d{{{_BODY_LENGTH}}})(?:-([0-9A-F]{{8}})(?![0-9A-Z]))?")
-_ALPHANUMERIC = re.compile(r"^[0-9A-Z]+$")
+_ALPHANUMERIC = re.compile(r"^[0-9A-Z]+\Z")
 
 
 def _numeric(text: str) -> int:

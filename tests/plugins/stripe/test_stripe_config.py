@@ -175,3 +175,17 @@ def test_bad_enabler_settings_name_the_key(build, overrides, field):
     with pytest.raises(ValidationError) as bad:
         build.settings(**overrides)
     assert str(bad.value.errors()[0]["loc"][0]) == field
+
+
+@pytest.mark.parametrize("body", [
+    {"paymentMethod": {"type": "payment", "id": "pm_card_visa\n"}},
+    {"paymentMethodOptions": {"card\n": {}}},
+])
+def test_ids_with_a_trailing_newline_are_refused(body):
+    """``$`` in a Python regex also matches before a final newline: every id the browser sends is matched to
+    its end (``\\Z``), so ``pm_card_visa\\n`` never reaches Stripe."""
+    from host import InvalidFieldError
+    from plugins.stripe.body import parse_body
+
+    with pytest.raises(InvalidFieldError):
+        parse_body(body)
