@@ -33,7 +33,13 @@ def can_pin() -> bool:
 
 
 def pinned(argv: list[str], cpu: int | None) -> list[str]:
-    return ["taskset", "-c", str(cpu), *argv] if cpu is not None and can_pin() else argv
+    """``argv`` on core ``cpu``; with ``None`` on every core. A child inherits its parent's affinity, and the
+    bench itself runs pinned (``pin_self``), so "unpinned" must say so explicitly: without it, the workers of
+    ``--workers 2`` ran on the bench's one core, beside the stub and the load generator."""
+    if not can_pin():
+        return argv
+    cores = str(cpu) if cpu is not None else f"0-{(os.cpu_count() or 1) - 1}"
+    return ["taskset", "-c", cores, *argv]
 
 
 def pin_self(cpu: int) -> None:

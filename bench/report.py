@@ -171,8 +171,8 @@ def _workers(report: dict[str, Any]) -> list[str]:
     return [*_table(["workers", "req/s", "vs 1 worker (rounds)", "p99 ms", "CPU µs/req (all processes)",
                      "core 0 / core 1 busy", "RSS after load MB (all processes)", "errors"], table), "",
             "POST /payments with `serve --workers N`. One worker is pinned to core 0 as everywhere on this page; "
-            "more run unpinned, so they share core 1 with the stub and the load generator: on a 2-core machine "
-            "that caps what a second worker can add.", ""]
+            "more run on every core, so they share core 1 with the stub and the load generator: on a 2-core "
+            "machine that caps what a second worker can add (\"What stands in the way\").", ""]
 
 
 def _concurrency(report: dict[str, Any]) -> list[str]:
