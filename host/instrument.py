@@ -109,6 +109,9 @@ class CommercetoolsObserver:
 # -- calls to providers -----------------------------------------------------------------------------
 
 _in_psp_call: ContextVar[bool] = ContextVar("connector_host_in_psp_call", default=False)
+#: Set while a shared webhook path asks each instance in turn whether a delivery is its own: a refusal
+#: then means "not mine", not a failed verification (the path counts one when no instance verifies).
+probing_webhook: ContextVar[bool] = ContextVar("connector_host_probing_webhook", default=False)
 
 
 def instrument_provider(provider: Provider, instance_id: str) -> None:
@@ -136,8 +139,11 @@ def _observed(method: Callable[..., Awaitable[Any]], instance_id: str,
             outcome = outcome_of(result)
             return result
         except WebhookSignatureError:
-            outcome = "unverified"
-            metrics.webhook_verification_failed(instance_id)
+            if probing_webhook.get():
+                outcome = "not_this_instance"
+            else:
+                outcome = "unverified"
+                metrics.webhook_verification_failed(instance_id)
             raise
         except ApiError as exc:
             outcome = "refused" if exc.status < 500 else "error"

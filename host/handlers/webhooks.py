@@ -18,11 +18,13 @@ from typing import Any
 
 from aiohttp import web
 
+from host import metrics
 from host.errors import ConfigError, InvalidJsonError, ResourceNotFoundError, WebhookSignatureError
 from host.flows.create import amount_to_pay
 from host.flows.events import record_event
 from host.handlers.common import MAX_JSON_DEPTH, too_deep
 from host.handlers.plugin_routes import CartAccess
+from host.instrument import probing_webhook
 from host.jsonio import json_response
 from host.keys import CT, ROUTER, SESSION_AUTH
 from host.models import Money, PaymentEvent, PaymentView, SessionInfo, WebhookRequest, WebhookResult
@@ -49,12 +51,17 @@ def _shared_webhook(instances: list[Bound[Provider]]) -> Any:
         delivery = await _raw(request)
         refused: WebhookSignatureError | None = None
         for bound in instances:
+            probing = probing_webhook.set(True)
             try:
                 result = await bound.provider.parse_webhook(delivery)
             except WebhookSignatureError as exc:
                 refused = exc
                 continue
+            finally:
+                probing_webhook.reset(probing)
             return await _record(request, bound, result)
+        for bound in instances:   # every instance refused it: a failed verification for each
+            metrics.webhook_verification_failed(bound.id)
         raise refused or WebhookSignatureError()
 
     return handle

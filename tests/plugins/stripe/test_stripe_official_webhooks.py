@@ -23,6 +23,7 @@ import aiohttp
 import pytest
 import stripe
 from aioresponses import CallbackResult, aioresponses
+from prometheus_client import REGISTRY
 from yarl import URL
 
 from host.errors import ConfigError
@@ -55,6 +56,11 @@ async def stripe_charge(browser: stripe.StripeClient, pi_id: str, *, captured: i
     return {**charge, "amount_captured": captured, "captured": captured > 0, "payment_intent": pi_id,
             "metadata": pi.to_dict().get("metadata") or {},   # Stripe copies the PaymentIntent's metadata
             "payment_method_details": {"type": "card", "card": {"brand": "visa", "last4": "4242"}}}
+
+
+def unverified(instance_id: str) -> float:
+    return REGISTRY.get_sample_value("connector_host_webhook_verifications_failed_total",
+                                     {"instance_id": instance_id}) or 0.0
 
 
 def txs(payment: dict[str, Any]) -> list[tuple[str, str, int]]:
@@ -92,8 +98,13 @@ async def test_the_official_path_hands_each_delivery_to_the_instance_whose_secre
     assert tampered_resp.status == 401
     assert (host.payment(eu)["version"], host.payment(us)["version"]) == before
 
+    # metrics: a delivery nobody verifies is a failure at each instance; stripe-eu turning down a delivery
+    # that stripe-us then verifies is no failure (an alert on the counter would fire for every US event)
+    refused_so_far = {i: unverified(i) for i in ("stripe-eu", "stripe-us")}
     assert (await deliver(host, eu_event, build.WEBHOOK_SECRET, build)).status == 200
     assert (await deliver(host, us_event, US_SECRET, build)).status == 200
+    assert {i: unverified(i) for i in ("stripe-eu", "stripe-us")} == refused_so_far
+    assert refused_so_far["stripe-eu"] >= 3 and refused_so_far["stripe-us"] >= 3     # the three refusals above
     assert txs(host.payment(eu)) == [("Authorization", "Success", 1500)]
     assert txs(host.payment(us)) == [("Authorization", "Success", 2500), ("Charge", "Success", 2500)]
     assert host.payment(eu)["paymentMethodInfo"] == {"paymentInterface": "stripe-eu", "method": "card"}
