@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from host.commercetools.client import CommercetoolsClient
@@ -94,15 +93,15 @@ async def options(ct: CommercetoolsClient, cart_id: str) -> tuple[ShippingOption
     return tuple(result)
 
 
-async def change(ct: CommercetoolsClient, cart_id: str, action: dict[str, Any],
-                 abandon_after: float | None) -> CartSummary:
-    """Steps 1-2 for one cart update action."""
+async def change(ct: CommercetoolsClient, cart_id: str, action: dict[str, Any]) -> CartSummary:
+    """Steps 1-2 for one cart update action. Every undecided attempt blocks, however old: one the PSP
+    answered (a PaymentIntent handed to the browser) can still be confirmed for the old total, so the
+    reconciler's horizon, after which ``/payments`` lets a shopper start again, does not apply here."""
 
     async def attempt(_: int) -> CartSummary:
         cart = await ct.get_cart(cart_id)
-        before = None if abandon_after is None else datetime.now(UTC) - timedelta(seconds=abandon_after)
         for payment in await cart_payments(ct, cart):
-            if counts_as_paid(payment) or in_flight(payment, before):
+            if counts_as_paid(payment) or in_flight(payment):
                 raise PaymentInProgressError("The cart has a payment that is paid or in progress: its shipping "
                                              "cannot change now.", paymentReference=payment.id)
         return summary(await ct.update_cart(cart.id, cart.version, [action]))

@@ -17,7 +17,6 @@ from aiohttp import web
 from host.commercetools.client import CommercetoolsClient
 from host.errors import InvalidOperationError
 from host.flows import shipping
-from host.keys import DEPLOYMENT
 from host.models import CartSummary, SessionInfo, ShippingOption
 from host.providers import Provider, Route
 from host.routing import Bound
@@ -35,10 +34,6 @@ class CartAccess:
             raise RuntimeError("the session's cart needs a route with auth='session'")
         return self.session.cart_id
 
-    @property
-    def _horizon(self) -> float:
-        return self.request.app[DEPLOYMENT].config.reconciler.horizon
-
     async def cart(self) -> CartSummary:
         return shipping.summary(await self._ct.get_cart(self._cart_id()))
 
@@ -46,10 +41,10 @@ class CartAccess:
         return await shipping.options(self._ct, self._cart_id())
 
     async def set_shipping_address(self, address: Mapping[str, Any]) -> CartSummary:
-        return await shipping.change(self._ct, self._cart_id(), shipping.address_action(address), self._horizon)
+        return await shipping.change(self._ct, self._cart_id(), shipping.address_action(address))
 
     async def set_shipping_method(self, method_id: str | None) -> CartSummary:
-        return await shipping.change(self._ct, self._cart_id(), shipping.method_action(method_id), self._horizon)
+        return await shipping.change(self._ct, self._cart_id(), shipping.method_action(method_id))
 
 
 def setup_public(app: web.Application, bound_instances: list[Bound[Provider]]) -> None:

@@ -110,6 +110,13 @@ class _RouteContext(CartAccess):
         return payment
 
 
+async def _not_too_deep(request: web.Request) -> None:
+    """A plugin route's body checked before the plugin parses it (its JSON parser would recurse once per level:
+    a RecursionError, a 500). Read once: the plugin gets it from aiohttp's cache."""
+    if request.can_read_body and too_deep(await request.read()):
+        raise InvalidJsonError(f"Request body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels.")
+
+
 def plugin_handler(route: Route, instance_id: str | None) -> Any:
     """Wrap a plugin route: fixed instance (``/plugins/{id}/...``) or chosen by the session."""
 
@@ -124,6 +131,7 @@ def plugin_handler(route: Route, instance_id: str | None) -> Any:
                 raise ResourceNotFoundError("This session belongs to another payment integration.")
         else:
             bound = router.for_id(instance_id or "")
+        await _not_too_deep(request)
         return await route.handler(_RouteContext(request, bound, session))
 
     return handle
@@ -171,6 +179,7 @@ def _dispatch_shared(method: str, by_instance: dict[str, Route]) -> Any:
         if route is None:
             raise ResourceNotFoundError(f"Route {method}:{request.path} is not offered by "
                                         f"'{bound.payment_interface}'.")
+        await _not_too_deep(request)
         return await route.handler(_RouteContext(request, bound, session))
 
     return handle

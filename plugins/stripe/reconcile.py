@@ -51,7 +51,15 @@ from host import (
     TxType,
 )
 from plugins.stripe.errors import fail
-from plugins.stripe.events import EVENT_OF_STATUS, REFUND_STATES, intent_event, map_event, ref, to_money
+from plugins.stripe.events import (
+    EVENT_OF_STATUS,
+    REFUND_STATES,
+    capture_reference,
+    intent_event,
+    map_event,
+    ref,
+    to_money,
+)
 from plugins.stripe.lookup import PAGE, find_intent, payment_intent
 
 if TYPE_CHECKING:
@@ -115,6 +123,8 @@ def _authorization_txs(pi: Obj, request: ReconcileRequest) -> tuple[TransactionR
 async def _capture(client: stripe.StripeClient, request: ReconcileRequest) -> ReconcileResult:
     pi = await payment_intent(client, request)
     status = pi.get("status") if pi is not None else None
+    if pi is not None and _in_parts(request, pi):
+        return _part_of_multicapture(request, pi)
     if pi is None or status not in ("succeeded", "processing"):
         return ReconcileResult.not_found()      # never captured: this attempt did not reach Stripe, or was refused
     tx, pi_id = request.transaction, str(pi["id"])
@@ -132,6 +142,56 @@ async def _capture(client: stripe.StripeClient, request: ReconcileRequest) -> Re
     refused = f"{pi_id}:capture:failed:{request.idempotency_key or tx.id}"
     return _found(request, (TransactionResult(TxType.CHARGE, TxState.FAILURE, tx.amount, refused),
                             TransactionResult(TxType.CHARGE, TxState.SUCCESS, captured, charge_id)), pi_id)
+
+
+def _in_parts(request: ReconcileRequest, pi: Obj) -> bool:
+    """A PaymentIntent captured in several parts (multicapture), or a second capture reservation on one: it is
+    capturable again after a capture, or the Payment records another part of its Charge."""
+    charge_id = ref(pi.get("latest_charge"))
+    if pi.get("status") == "requires_capture" and int(pi.get("amount_received") or 0) > 0:
+        return True
+    return charge_id is not None and any(
+        t.id != request.transaction.id and t.type == TxType.CHARGE
+        and t.state in (TxState.SUCCESS, TxState.PENDING)
+        and ((t.interaction_id or "") == charge_id or (t.interaction_id or "").startswith(f"{charge_id}:"))
+        for t in request.payment.transactions)
+
+
+def _part_of_multicapture(request: ReconcileRequest, pi: Obj) -> ReconcileResult:
+    """Which part of a multicapture this reservation is, from what Stripe captured in all and the parts the
+    Payment records (each part's interaction id says how much was captured once it was made). Exactly one
+    unrecorded part of this reservation's amount: found, under the interaction id its ``charge.updated``
+    names. Nothing unrecorded: not found. Anything else (several parts undecided, amounts that do not add
+    up) cannot be told apart: left to the webhooks, the reservation keeps its amount blocked."""
+    tx, pi_id = request.transaction, str(pi["id"])
+    charge_id = ref(pi.get("latest_charge")) or pi_id
+    total = int(pi.get("amount_received") or 0)
+    parts: list[tuple[int, int]] = []         # (captured once the part was made, the part's amount)
+    for t in request.payment.transactions:
+        if (t.id == tx.id or t.type != TxType.CHARGE or t.amount is None
+                or t.state not in (TxState.SUCCESS, TxState.PENDING)):
+            continue
+        iid = t.interaction_id or ""
+        if iid == charge_id:
+            parts.append((t.amount.cent_amount, t.amount.cent_amount))
+        elif iid.startswith(f"{charge_id}:") and iid[len(charge_id) + 1:].isdigit():
+            parts.append((int(iid[len(charge_id) + 1:]), t.amount.cent_amount))
+    gaps: list[tuple[int, int]] = []          # (captured once the missing part was made, its amount)
+    before = 0
+    for captured, amount in sorted(parts):
+        if captured - amount > before:
+            gaps.append((captured - amount, captured - amount - before))
+        before = captured
+    if total > before:
+        gaps.append((total, total - before))
+    if not gaps:
+        return ReconcileResult.not_found()    # Stripe captured nothing the Payment does not record
+    if len(gaps) == 1 and gaps[0][1] == tx.amount.cent_amount:
+        captured, amount = gaps[0]
+        return _found(request, (TransactionResult(TxType.CHARGE, TxState.SUCCESS, tx.amount,
+                                                  capture_reference(charge_id, captured, amount)),), pi_id)
+    raise NotSupportedError(f"PaymentIntent {pi_id} was captured in parts that the Payment's undecided "
+                            "captures cannot be matched to; its charge.updated events will record them.")
 
 
 async def _refund(client: stripe.StripeClient, request: ReconcileRequest) -> ReconcileResult:

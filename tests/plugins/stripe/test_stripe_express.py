@@ -4,6 +4,7 @@ shipping. CK's ``/express-payment-data`` and ``/express-config``."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
@@ -152,3 +153,43 @@ async def test_choosing_shipping_costs_these_commercetools_calls(
                                    headers=headers))
     assert host.emulator.stats() == {"GET /{projectKey}/sessions/{id}": 1, "GET /{projectKey}/carts/{id}": 1,
                                      "POST /{projectKey}/carts/{id}": 1}
+
+
+async def test_shipping_cannot_change_under_an_unconfirmed_payment_intent_after_the_horizon(
+        connector_host: Any, localstripe: str, build: Any) -> None:
+    """GET /payments hands out a PaymentIntent (its client secret) for the cart's total. The browser holds it
+    for as long as it likes: however old the attempt (here older than the reconciler's horizon), the shipping
+    stays, or Stripe could authorize an amount that is not the cart's."""
+    host = await connector_host(_express(build, localstripe), extra="reconciler: {interval: 0, horizon: 1}\n")
+    cart = host.cart(2000, tax_rate=0.19, platform_tax=True)
+    methods = {m["name"]: m["id"] for m in (host.ct.create_shipping_method("Standard", "DE", 490),
+                                            host.ct.create_shipping_method("Express", "DE", 990))}
+    headers = {SESSION: host.session("stripe-eu", cart=cart)}
+    await _json(await host.request("POST", "/shipping-methods", json={"country": "DE"}, headers=headers))
+    await _json(await host.request("POST", "/shipping-methods/update", json={"id": methods["Express"]},
+                                   headers=headers))
+    created = await _json(await host.request("GET", "/payments", headers=headers))
+    payment = host.payment(created["paymentReference"])
+    assert payment["amountPlanned"]["centAmount"] == 3558
+    await asyncio.sleep(1.5)      # the unconfirmed attempt is now older than the horizon
+    resp = await host.request("POST", "/shipping-methods/update", json={"id": methods["Standard"]}, headers=headers)
+    total = host.ct.get_cart(cart["id"])["taxedPrice"]["totalGross"]["centAmount"]
+    async with aiohttp.ClientSession() as http:
+        client = stripe.StripeClient(build.SECRET_KEY, base_addresses={"api": localstripe},
+                                     http_client=stripe.AIOHTTPClient(session=http), max_network_retries=0)
+        intent = await client.v1.payment_intents.retrieve_async(payment["interfaceId"])
+    # the browser holds this PaymentIntent's client secret: it can still confirm 35.58 while the cart now costs 29.63
+    assert intent.status in ("requires_payment_method", "requires_confirmation")
+    assert (resp.status, intent.amount) == (409, total), (resp.status, intent.amount, total)
+
+
+async def test_a_deeply_nested_body_to_an_express_route_is_a_400_not_a_500(
+        connector_host: Any, localstripe: str, build: Any) -> None:
+    """Plugin routes parse their bodies themselves (``json.loads``), where deep nesting is a RecursionError:
+    the host refuses it before the plugin sees it, as on its own routes (``too_deep``)."""
+    host = await connector_host(_express(build, localstripe))
+    cart = host.cart(2000)
+    headers = {SESSION: host.session("stripe-eu", cart=cart), "Content-Type": "application/json"}
+    for path in ("/shipping-methods", "/shipping-methods/update", "/confirmPayments/p-1"):
+        resp = await host.request("POST", path, data=b"[" * 200_000, headers=headers)
+        assert resp.status == 400, (path, resp.status, await resp.text())
