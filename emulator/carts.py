@@ -10,7 +10,6 @@ computed per line, rounded half-even, on net prices (or taken out of gross price
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -18,9 +17,7 @@ from aiohttp import web
 from . import shipping
 from .clock import new_id
 from .errors import (
-    concurrent_modification,
     invalid_field,
-    invalid_input,
     not_found,
     referenced_not_found,
 )
@@ -36,13 +33,13 @@ from .fields import (
     path_of,
     read_json,
     req_int,
-    req_list,
     req_object,
     req_str,
 )
 from .money import add_tax, cent_money, check_currency, net_of_gross
 from .routing import Route, emulator_of
 from .store import CARTS, PAYMENTS
+from .updates import versioned_update
 
 if TYPE_CHECKING:
     from .core import Emulator
@@ -211,27 +208,7 @@ _ACTIONS = {"addPayment": _add_payment, "removePayment": _remove_payment,
 
 def update_cart(emu: Emulator, cart_id: str, body: JsonObject) -> JsonObject:
     """Apply ``{"version", "actions"}`` to a cart: all actions or none, version + 1."""
-    stored = emu.store.get(CARTS, cart_id)
-    if stored is None:
-        raise not_found(cart_id)
-    version = req_int(body, "version")
-    actions = req_list(body, "actions")
-    if version != stored["version"]:
-        raise concurrent_modification(cart_id, version, stored["version"])
-    if not actions:
-        return stored
-    cart = copy.deepcopy(stored)
-    for value in actions:
-        action = as_object(value, "actions")
-        name = req_str(action, "action", "actions")
-        apply = _ACTIONS.get(name)
-        if apply is None:
-            raise invalid_input(f"Unknown action '{name}' for carts.")
-        apply(emu, cart, action)
-    cart["version"] += 1
-    cart["lastModifiedAt"] = emu.timestamp()
-    emu.store.put(CARTS, cart_id, cart)
-    return cart
+    return versioned_update(emu, CARTS, cart_id, body, _ACTIONS, "carts")
 
 
 async def post_cart(request: web.Request) -> web.Response:

@@ -10,7 +10,6 @@ field must be defined by the customer's Type; no ``value`` removes it), plus ``s
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +17,12 @@ from aiohttp import web
 
 from . import types
 from .clock import new_id
-from .errors import concurrent_modification, duplicate_field, invalid_input, invalid_operation, not_found
-from .fields import JsonObject, as_object, opt_object, opt_reference, opt_str, read_json, req_int, req_list, req_str
+from .errors import duplicate_field, invalid_input, invalid_operation, not_found
+from .fields import JsonObject, as_object, opt_object, opt_reference, opt_str, read_json, req_str
 from .predicates import paged_query
 from .routing import Route, emulator_of
 from .store import CUSTOMERS
+from .updates import versioned_update
 
 if TYPE_CHECKING:
     from .core import Emulator
@@ -114,27 +114,7 @@ _ACTIONS = {"setCustomType": _set_custom_type, "setCustomField": _set_custom_fie
 
 def update_customer(emu: Emulator, customer_id: str, body: JsonObject) -> JsonObject:
     """Apply ``{"version", "actions"}`` atomically and return the updated customer."""
-    stored = emu.store.get(CUSTOMERS, customer_id)
-    if stored is None:
-        raise not_found(customer_id)
-    version = req_int(body, "version")
-    if version != stored["version"]:
-        raise concurrent_modification(customer_id, version, stored["version"])
-    actions = req_list(body, "actions")
-    if not actions:
-        return stored
-    customer = copy.deepcopy(stored)
-    for raw in actions:
-        action = as_object(raw, _A)
-        name = req_str(action, "action", _A)
-        apply = _ACTIONS.get(name)
-        if apply is None:
-            raise invalid_input(f"Unknown action '{name}' for customers.")
-        apply(emu, customer, action)
-    customer["version"] += 1
-    customer["lastModifiedAt"] = emu.timestamp()
-    emu.store.put(CUSTOMERS, customer_id, customer)
-    return customer
+    return versioned_update(emu, CUSTOMERS, customer_id, body, _ACTIONS, "customers")
 
 
 async def post_customer(request: web.Request) -> web.Response:

@@ -1,6 +1,6 @@
 """Payment update actions and the TransactionDraft, with commercetools' validation.
 
-Each action changes a *copy* of the payment; :func:`apply_actions` raises on the first invalid
+Each action changes a *copy* of the payment; :func:`emulator.updates.apply_actions` raises on the first invalid
 action, so the caller stores either every change of a request or none. Rules worth knowing:
 
 * ``setInterfaceId`` and ``setMethodInfoInterface`` are write-once (a different value → 400
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .clock import iso, new_id, parse_iso
-from .errors import duplicate_field, invalid_input, invalid_json, invalid_operation
+from .errors import duplicate_field, invalid_json, invalid_operation
 from .fields import (
     JsonObject,
     as_object,
@@ -225,12 +225,3 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def apply_actions(emu: Emulator, payment: JsonObject, actions: list[Any]) -> None:
-    """Apply update actions in order to ``payment`` (a copy); raise on the first bad one."""
-    for value in actions:
-        action = as_object(value, _A)
-        name = req_str(action, "action", _A)
-        apply = ACTIONS.get(name)
-        if apply is None:
-            raise invalid_input(f"Unknown action '{name}' for payments.")
-        apply(emu, payment, action)

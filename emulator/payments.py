@@ -9,13 +9,12 @@ the Checkout connector SDK sends it.
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from .clock import new_id
-from .errors import CtError, concurrent_modification, duplicate_field, not_found
+from .errors import CtError, duplicate_field, not_found
 from .fields import (
     JsonObject,
     custom_fields,
@@ -25,16 +24,15 @@ from .fields import (
     opt_str,
     path_of,
     read_json,
-    req_int,
-    req_list,
     req_object,
     req_str,
 )
 from .money import parse_money
-from .payment_actions import apply_actions, build_transaction
+from .payment_actions import ACTIONS, build_transaction
 from .predicates import paged_query
 from .routing import Route, emulator_of
 from .store import PAYMENTS
+from .updates import versioned_update
 
 if TYPE_CHECKING:
     from .core import Emulator
@@ -137,22 +135,8 @@ def create_payment(emu: Emulator, draft: JsonObject) -> JsonObject:
 
 def update_payment(emu: Emulator, payment_id: str, body: JsonObject) -> JsonObject:
     """Apply ``{"version", "actions"}`` atomically and return the updated payment."""
-    stored = emu.store.get(PAYMENTS, payment_id)
-    if stored is None:
-        raise not_found(payment_id)
-    version = req_int(body, "version")
-    actions = req_list(body, "actions")
-    if version != stored["version"]:
-        raise concurrent_modification(payment_id, version, stored["version"])
-    if not actions:
-        return stored
-    payment = copy.deepcopy(stored)
-    apply_actions(emu, payment, actions)
-    _check_unique(emu, payment, stored)
-    payment["version"] += 1
-    payment["lastModifiedAt"] = emu.timestamp()
-    emu.store.put(PAYMENTS, payment_id, payment)
-    return payment
+    return versioned_update(emu, PAYMENTS, payment_id, body, ACTIONS, "payments",
+                            lambda payment, stored: _check_unique(emu, payment, stored))
 
 
 def _found(doc: JsonObject | None, ident: str) -> web.Response:
