@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aioresponses import aioresponses
 
-from host import Money, NotSupportedError, Transaction, TransactionResult, TxState, TxType
+from host import Money, NotSupportedError, ReconcileResult, Transaction, TransactionResult, TxState, TxType
 
 API = "https://api.stripe.com/v1"
 
@@ -45,17 +45,27 @@ def _auth() -> Transaction:
     return Transaction(str(uuid.uuid4()), TxType.AUTHORIZATION, TxState.SUCCESS, Money(1000, "EUR"), "pi_1")
 
 
+async def _ask(make_provider, build, stripe_api, *, status: str, received: int, amount: int,
+               parts: tuple[tuple[str, int], ...] = (), capturable: int = 0) -> ReconcileResult:
+    """Reconcile an undecided capture of ``amount`` on a 10.00 multicapture PaymentIntent that Stripe shows
+    with ``status`` and ``received``, the Payment recording the Charge ``parts`` (interaction id, amount)."""
+    provider = await make_provider(multicapture=True)
+    recorded = tuple(Transaction(str(uuid.uuid4()), TxType.CHARGE, TxState.SUCCESS, Money(cents, "EUR"), iid)
+                     for iid, cents in parts)
+    payment = dataclasses.replace(build.payment(1000, interface_id="pi_1"), transactions=(_auth(), *recorded))
+    stripe_api.get(at("/payment_intents/pi_1"), payload=_intent(payment.id, status, received, capturable),
+                   repeat=True)
+    return await provider.reconcile(build.reconcile(TxType.CHARGE, payment, "stripe-eu:capturePayment:a1",
+                                                    amount=amount, recorded=payment.transactions))
+
+
 async def test_a_first_partial_capture_stripe_made_is_found_while_the_rest_stays_capturable(
         make_provider, build, stripe_api) -> None:
     """The host died after Stripe captured 3.00 of 10.00 with ``final_capture: false``: the PaymentIntent is
     ``requires_capture`` again. The capture is found (it was once answered "not found": a Failure for a
     capture Stripe made)."""
-    provider = await make_provider(multicapture=True)
-    payment = dataclasses.replace(build.payment(1000, interface_id="pi_1"), transactions=(_auth(),))
-    stripe_api.get(at("/payment_intents/pi_1"), payload=_intent(payment.id, "requires_capture", 300, 700),
-                   repeat=True)
-    result = await provider.reconcile(build.reconcile(TxType.CHARGE, payment, "stripe-eu:capturePayment:a1",
-                                                      amount=300, recorded=payment.transactions))
+    result = await _ask(make_provider, build, stripe_api, status="requires_capture", received=300,
+                        capturable=700, amount=300)
     assert result.found, result
     assert result.transactions[0] == TransactionResult(TxType.CHARGE, TxState.SUCCESS, Money(300, "EUR"), "ch_1")
 
@@ -65,12 +75,8 @@ async def test_a_first_partial_capture_is_not_counted_with_the_whole_charge_afte
     """Captures of 3.00 (its outcome never written: reservation Initial) then 7.00 (recorded as ch_1:1000). The
     3.00 is the first part, ``ch_1``. (It was once compared with ``amount_received``, 10.00: a refused 3.00 and
     a Charge of 10.00 beside the 7.00, 17.00 captured on a 10.00 authorization.)"""
-    provider = await make_provider(multicapture=True)
-    later = Transaction(str(uuid.uuid4()), TxType.CHARGE, TxState.SUCCESS, Money(700, "EUR"), "ch_1:1000")
-    payment = dataclasses.replace(build.payment(1000, interface_id="pi_1"), transactions=(_auth(), later))
-    stripe_api.get(at("/payment_intents/pi_1"), payload=_intent(payment.id, "succeeded", 1000, 0), repeat=True)
-    result = await provider.reconcile(build.reconcile(TxType.CHARGE, payment, "stripe-eu:capturePayment:a1",
-                                                      amount=300, recorded=payment.transactions))
+    result = await _ask(make_provider, build, stripe_api, status="succeeded", received=1000, amount=300,
+                        parts=(("ch_1:1000", 700),))
     charged = sum(t.amount.cent_amount for t in result.transactions
                   if t.type == TxType.CHARGE and t.state == TxState.SUCCESS and t.amount is not None)
     assert charged + 700 <= 1000, result
@@ -79,25 +85,16 @@ async def test_a_first_partial_capture_is_not_counted_with_the_whole_charge_afte
 
 async def test_a_later_part_gets_the_id_its_charge_updated_names(make_provider, build, stripe_api) -> None:
     """3.00 recorded as ``ch_1``, then 7.00 captured and never recorded: it is ``ch_1:1000``."""
-    provider = await make_provider(multicapture=True)
-    first = Transaction(str(uuid.uuid4()), TxType.CHARGE, TxState.SUCCESS, Money(300, "EUR"), "ch_1")
-    payment = dataclasses.replace(build.payment(1000, interface_id="pi_1"), transactions=(_auth(), first))
-    stripe_api.get(at("/payment_intents/pi_1"), payload=_intent(payment.id, "succeeded", 1000, 0), repeat=True)
-    result = await provider.reconcile(build.reconcile(TxType.CHARGE, payment, "stripe-eu:capturePayment:a2",
-                                                      amount=700, recorded=payment.transactions))
+    result = await _ask(make_provider, build, stripe_api, status="succeeded", received=1000, amount=700,
+                        parts=(("ch_1", 300),))
     assert result.transactions == (TransactionResult(TxType.CHARGE, TxState.SUCCESS, Money(700, "EUR"),
                                                      "ch_1:1000"),)
 
 
 async def test_a_part_stripe_never_captured_is_not_found(make_provider, build, stripe_api) -> None:
     """Stripe's 3.00 is the recorded ``ch_1``: a second reservation of 2.00 never reached Stripe."""
-    provider = await make_provider(multicapture=True)
-    first = Transaction(str(uuid.uuid4()), TxType.CHARGE, TxState.SUCCESS, Money(300, "EUR"), "ch_1")
-    payment = dataclasses.replace(build.payment(1000, interface_id="pi_1"), transactions=(_auth(), first))
-    stripe_api.get(at("/payment_intents/pi_1"), payload=_intent(payment.id, "requires_capture", 300, 700),
-                   repeat=True)
-    result = await provider.reconcile(build.reconcile(TxType.CHARGE, payment, "stripe-eu:capturePayment:a2",
-                                                      amount=200, recorded=payment.transactions))
+    result = await _ask(make_provider, build, stripe_api, status="requires_capture", received=300,
+                        capturable=700, amount=200, parts=(("ch_1", 300),))
     assert not result.found
 
 
@@ -105,13 +102,9 @@ async def test_parts_that_cannot_be_told_apart_are_left_undecided(make_provider,
     """Stripe captured 10.00 in parts; the Payment records the last, 2.00 under ``ch_1:1000``, and two
     reservations (3.00 and 5.00) are undecided: the 8.00 gap is not one part of 3.00, so nothing is written
     (the reservation keeps blocking its amount until the webhooks say)."""
-    provider = await make_provider(multicapture=True)
-    last = Transaction(str(uuid.uuid4()), TxType.CHARGE, TxState.SUCCESS, Money(200, "EUR"), "ch_1:1000")
-    payment = dataclasses.replace(build.payment(1000, interface_id="pi_1"), transactions=(_auth(), last))
-    stripe_api.get(at("/payment_intents/pi_1"), payload=_intent(payment.id, "succeeded", 1000, 0), repeat=True)
     with pytest.raises(NotSupportedError):
-        await provider.reconcile(build.reconcile(TxType.CHARGE, payment, "stripe-eu:capturePayment:a1",
-                                                 amount=300, recorded=payment.transactions))
+        await _ask(make_provider, build, stripe_api, status="succeeded", received=1000, amount=300,
+                   parts=(("ch_1:1000", 200),))
 
 
 async def test_stripe_total_is_recorded_once_when_the_payment_records_no_part(make_provider, build,
@@ -119,10 +112,6 @@ async def test_stripe_total_is_recorded_once_when_the_payment_records_no_part(ma
     """Stripe captured 10.00 and the Payment records no part of it: the 3.00 reservation is taken as refused
     and Stripe's capture is recorded once, as a whole (what a single capture of another amount gets); what
     commercetools shows captured is then what Stripe captured, never more."""
-    provider = await make_provider(multicapture=True)
-    payment = dataclasses.replace(build.payment(1000, interface_id="pi_1"), transactions=(_auth(),))
-    stripe_api.get(at("/payment_intents/pi_1"), payload=_intent(payment.id, "succeeded", 1000, 0), repeat=True)
-    result = await provider.reconcile(build.reconcile(TxType.CHARGE, payment, "stripe-eu:capturePayment:a1",
-                                                      amount=300, recorded=payment.transactions))
+    result = await _ask(make_provider, build, stripe_api, status="succeeded", received=1000, amount=300)
     assert [(t.state, t.amount) for t in result.transactions] == [(TxState.FAILURE, Money(300, "EUR")),
                                                                   (TxState.SUCCESS, Money(1000, "EUR"))]
